@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The test command (README): scripts/test.sh [all|unit|static|integration]
+#   unit         collection unit tests (modules, filters) and the example app's unit tests
+#   static       ansible-lint --profile production, ansible-test sanity, collection build
+#   integration  real stack in Docker: modules, roles, and the full rehearsal end to end
+# A Docker engine is started only when none answers, and stopped again afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+STAGE=${1:-all}
+RESULTS_DIR=${FP_TEST_RESULTS:-$ROOT/tests/output/junit}
+rm -rf "$RESULTS_DIR"; mkdir -p "$RESULTS_DIR"
+PY=$ROOT/.venv/bin/python
+
+log() { printf '\n==> %s\n' "$*"; }
+
+run_pytest() {  # name, pytest args...
+  local name=$1; shift
+  "$PY" -m pytest -p no:cacheprovider --junitxml="$RESULTS_DIR/$name.xml" "$@"
+}
+
+unit_tests() {
+  log "Unit tests: collection"
+  run_pytest collection-unit tests/unit -q
+  log "Unit tests: example app"
+  local app_venv=$ROOT/.venv-app app=examples/football-prediction
+  if [[ ! -f $app_venv/.deps-stamp || $app/requirements.txt -nt $app_venv/.deps-stamp ]]; then
+    python3 -m venv "$app_venv"
+    "$app_venv/bin/pip" install --quiet -r "$app/requirements.txt" pytest==9.0.3
+    touch "$app_venv/.deps-stamp"
+  fi
+  (cd "$app" && "$app_venv/bin/python" -m pytest -p no:cacheprovider -q \
+     --junitxml="$RESULTS_DIR/app-unit.xml" tests)
+}
+
+static_checks() {
+  log "ansible-lint --profile production"
+  "$ROOT/.venv/bin/ansible-lint" --profile production
+  log "ansible-test sanity"
+  scripts/sanity.sh
+  log "Collection build carries no tests, examples or caches"
+  local out; out=$(mktemp -d)
+  "$ROOT/.venv/bin/ansible-galaxy" collection build --force --output-path "$out" >/dev/null
+  local tarball; tarball=$(ls "$out"/footballpred-rehearsal-*.tar.gz)
+  if tar -tzf "$tarball" | grep -E '^(tests|examples|bench|extensions|\.venv|collections)/'; then
+    echo "collection tarball carries files it must not" >&2; exit 1
+  fi
+  echo "tarball: $(basename "$tarball") $(du -k "$tarball" | cut -f1) KiB"
+  rm -rf "$out"
+}
+
+STARTED_ENGINE=0
+stop_what_we_started() {
+  if [[ $STARTED_ENGINE == 1 ]]; then
+    log "Stopping the stack and the engine this run started"
+    scripts/stack.sh down --volumes || true
+    scripts/local-engine.sh down || true
+  fi
+}
+
+integration_tests() {
+  if ! docker info >/dev/null 2>&1 && ! scripts/local-engine.sh status >/dev/null 2>&1; then
+    STARTED_ENGINE=1
+    trap stop_what_we_started EXIT
+  fi
+  log "Docker engine"
+  eval "$(scripts/local-engine.sh up)"
+  log "Images"
+  scripts/build-images.sh
+  log "Integration tests against the real stack"
+  run_pytest integration tests/integration -q -x --timeout 1800
+}
+
+summary() {
+  "$PY" - "$RESULTS_DIR" <<'PYEOF'
+import glob, sys, xml.etree.ElementTree as ET
+totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+for path in glob.glob(f"{sys.argv[1]}/*.xml"):
+    root = ET.parse(path).getroot()
+    for suite in ([root] if root.tag == "testsuite" else root.findall("testsuite")):
+        for key in totals:
+            totals[key] += int(suite.get(key, 0))
+failed = totals["failures"] + totals["errors"]
+passed = totals["tests"] - failed - totals["skipped"]
+print(f"Summary: {passed} passed, {failed} failed, {totals['skipped']} skipped")
+PYEOF
+}
+
+case $STAGE in
+  unit) unit_tests ;;
+  static) static_checks ;;
+  integration) integration_tests ;;
+  all) unit_tests; static_checks; integration_tests ;;
+  *) echo "usage: $0 [all|unit|static|integration]" >&2; exit 2 ;;
+esac
+summary
