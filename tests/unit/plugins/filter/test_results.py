@@ -1,0 +1,43 @@
+"""Unit tests for the results filters: the phase status must never claim a pass that
+no check measured."""
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.footballpred.rehearsal.plugins.filter.results import (
+    elapsed_seconds,
+    phase_status,
+)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        (["passed", "warned", "failed"], "failed"),
+        (["passed", "warned"], "warned"),
+        (["passed", "skipped"], "passed"),
+        (["skipped", "not_run"], "not_run"),
+        ([], "not_run"),
+    ],
+)
+def test_phase_status_is_the_worst_check(statuses, expected):
+    assert phase_status([{"status": status} for status in statuses]) == expected
+
+
+def test_check_without_status_counts_as_not_run():
+    assert phase_status([{"name": "no status"}]) == "not_run"
+
+
+def test_phase_status_rejects_non_list():
+    with pytest.raises(AnsibleFilterError):
+        phase_status("passed")
+
+
+def test_elapsed_seconds_naive_and_zoned_times():
+    assert elapsed_seconds("2026-11-26T10:00:00", "2026-11-26T10:01:30.250000") == 90.25
+    assert elapsed_seconds("2026-11-26T10:00:00Z", "2026-11-26T11:00:00+01:00") == 0.0
+
+
+def test_elapsed_seconds_rejects_garbage():
+    with pytest.raises(AnsibleFilterError):
+        elapsed_seconds("yesterday", "2026-11-26T10:00:00")
