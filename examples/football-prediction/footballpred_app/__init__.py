@@ -1,0 +1,1 @@
+"""Football match prediction API: the system under rehearsal for footballpred.rehearsal."""
