@@ -63,6 +63,8 @@ integration_tests() {
     STARTED_ENGINE=1
     trap stop_what_we_started EXIT
   fi
+  log "System packages"
+  scripts/install-system-deps.sh
   log "Docker engine"
   eval "$(scripts/local-engine.sh up)"
   log "Images"

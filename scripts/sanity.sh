@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Run `ansible-test sanity` on this collection.
+#
+# ansible-test insists on the path .../ansible_collections/<namespace>/<name>, and the
+# repository root is the collection root, so the tree is copied (without the venv, git
+# metadata, wheelhouses and the collections/ self-link) into such a path first.
+#
+#   scripts/sanity.sh                                           # every sanity test
+#   scripts/sanity.sh --test validate-modules                   # one test
+#   scripts/sanity.sh --test pep8 plugins/modules/db_check.py   # one test, some files
+#
+# ansible-test runs in its own venv ($FP_SANITY_DIR/venv) with the project's ansible-core
+# and installs the linters it pins there (--requirements), so the project's .venv is
+# never changed. Tests that need a container runtime are not run.
+#
+# Environment: FP_SANITY_DIR (default /tmp/sanity), FP_SANITY_PYTHON (default python3.11).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+work=${FP_SANITY_DIR:-/tmp/sanity}
+python=${FP_SANITY_PYTHON:-python3.11}
+dest="$work/ansible_collections/footballpred/rehearsal"
+venv="$work/venv"
+pip_cache="$HOME/.ansible/test/cache"
+
+case $work in
+    /tmp/*|"$HOME"/*) ;;
+    *) echo "sanity.sh: refusing to work in $work (set FP_SANITY_DIR under /tmp or \$HOME)" >&2; exit 2 ;;
+esac
+
+ansible_core_requirement() {
+    local version
+    if [[ -x $root/.venv/bin/python ]] \
+        && version=$("$root/.venv/bin/python" -c 'from ansible.release import __version__; print(__version__)' 2>/dev/null); then
+        echo "ansible-core==$version"
+    else
+        echo "ansible-core>=2.19,<2.20"
+    fi
+}
+
+make_venv() {
+    local requirement
+    requirement=$(ansible_core_requirement)
+    if [[ ! -x $venv/bin/ansible-test ]] || ! "$venv/bin/python" -m pip show -q ansible-core >/dev/null 2>&1 \
+        || [[ $requirement == ansible-core==* && $("$venv/bin/python" -m pip show ansible-core | sed -n 's/^Version: //p') != "${requirement#ansible-core==}" ]]; then
+        "$python" -m venv "$venv"
+        "$venv/bin/python" -m pip install -q --disable-pip-version-check "$requirement"
+    fi
+}
+
+# ansible-test bootstraps pip in the venvs it creates with a get-pip script from its own
+# CI file host, which this network cannot reach. Stand in for that script with pip's wheel
+# from the package index, driven the way get-pip drives it.
+make_pip_bootstrap() {
+    local pip_version shim
+    pip_version=$("$venv/bin/python" - <<'EOF'
+import pathlib
+import re
+
+import ansible_test
+
+source = pathlib.Path(ansible_test.__file__).parent / "_internal" / "python_requirements.py"
+print(re.search(r"pip='([0-9.]+)'", source.read_text()).group(1))
+EOF
+)
+    shim="$pip_cache/get_pip_${pip_version//./_}.py"
+    [[ -f $shim ]] && return
+    mkdir -p "$pip_cache"
+    "$venv/bin/python" -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+        -d "$pip_cache" "pip==$pip_version"
+    cat > "$shim.tmp" <<EOF
+# Written by footballpred.rehearsal scripts/sanity.sh: get-pip stand-in using pip's own wheel.
+import os
+import runpy
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "pip-$pip_version-py3-none-any.whl"))
+args = sys.argv[1:]
+extras = [name for name, flag in (("setuptools", "--no-setuptools"), ("wheel", "--no-wheel")) if flag not in args]
+args = [arg for arg in args if arg not in ("--no-setuptools", "--no-wheel")] + extras
+sys.argv = ["pip", "install", "--upgrade", "--force-reinstall"] + args
+runpy.run_module("pip", run_name="__main__", alter_sys=True)
+EOF
+    mv "$shim.tmp" "$shim"
+}
+
+copy_tree() {
+    rm -rf "$dest"
+    mkdir -p "$dest"
+    tar -C "$root" \
+        --exclude=./.venv --exclude=./.git --exclude=./collections --exclude=./tests/output \
+        --exclude='./examples/*/.wheelhouse' --exclude='./examples/*/docker/*/.wheelhouse' \
+        --exclude='__pycache__' --exclude=.pytest_cache --exclude=.ansible \
+        -cf - . | tar -C "$dest" -xf -
+}
+
+make_venv
+make_pip_bootstrap
+copy_tree
+python_version=$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+cd "$dest"
+exec "$venv/bin/ansible-test" sanity --requirements --python "$python_version" --color no "$@"
