@@ -2,8 +2,8 @@
 # Run `ansible-test sanity` on this collection.
 #
 # ansible-test insists on the path .../ansible_collections/<namespace>/<name>, and the
-# repository root is the collection root, so the tree is copied (without the venv, git
-# metadata, wheelhouses and the collections/ self-link) into such a path first.
+# repository root is the collection root, so the collection's files (those git would
+# commit, without the collections/ self-link) are copied into such a path first.
 #
 #   scripts/sanity.sh                                           # every sanity test
 #   scripts/sanity.sh --test validate-modules                   # one test
@@ -84,14 +84,26 @@ EOF
     mv "$shim.tmp" "$shim"
 }
 
+# The files git would commit (tracked, or new and not ignored): what a fresh clone has,
+# without run output such as rehearsal_results/. Without git, everything but known clutter.
+collection_files() {
+    if git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        local file
+        git -C "$root" ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' file; do
+            [[ $file == collections/* ]] && continue
+            [[ -e $root/$file || -L $root/$file ]] && printf '%s\0' "$file"
+        done
+    else
+        (cd "$root" && find . \( -path ./.venv -o -path ./.git -o -path ./collections -o -path ./tests/output \
+            -o -path ./rehearsal_results -o -name .wheelhouse -o -name __pycache__ -o -name .pytest_cache \
+            -o -name .ansible \) -prune -o \( -type f -o -type l \) -print0)
+    fi
+}
+
 copy_tree() {
     rm -rf "$dest"
     mkdir -p "$dest"
-    tar -C "$root" \
-        --exclude=./.venv --exclude=./.git --exclude=./collections --exclude=./tests/output \
-        --exclude='./examples/*/.wheelhouse' --exclude='./examples/*/docker/*/.wheelhouse' \
-        --exclude='__pycache__' --exclude=.pytest_cache --exclude=.ansible \
-        -cf - . | tar -C "$dest" -xf -
+    collection_files | tar -C "$root" --null -T - -cf - | tar -C "$dest" -xf -
 }
 
 make_venv
