@@ -69,8 +69,10 @@ integration_tests() {
   eval "$(scripts/local-engine.sh up)"
   log "Images"
   scripts/build-images.sh
+  log "Stack up (infra, migrations, model, app)"
+  scripts/stack.sh up --with-app
   log "Integration tests against the real stack"
-  run_pytest integration tests/integration -q -x --timeout 1800
+  FP_REQUIRE_STACK=1 run_pytest integration tests/integration -q --timeout 1800
 }
 
 summary() {
