@@ -1,0 +1,481 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, Football Prediction Platform SRE
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Restore a gzip plain-SQL dump into a new database inside the database container."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: db_restore
+short_description: Restore a gzip PostgreSQL dump into a new database inside the database container
+version_added: 0.1.0
+author:
+  - Football Prediction Platform SRE (@footballpred)
+description:
+  - Verifies the dump file against its expected SHA-256 (when given), creates a new,
+    empty database, and streams the decompressed dump, chunk by chunk, into C(psql)
+    running inside the database container through the Docker API. The dump is never held
+    in memory, whatever its size.
+  - The restore runs in a single transaction with C(ON_ERROR_STOP), so it either loads
+    completely or not at all; a database this module created for a restore that failed
+    is dropped again.
+  - The module never touches an existing database. When I(db) already exists nothing is
+    restored and C(changed=false) is returned (I(force=true) drops and restores it again).
+  - Swapping the restored database in (renames) is left to the play, which must stop the
+    application first; see the C(rollback) role.
+extends_documentation_fragment:
+  - footballpred.rehearsal.attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Verifies the checksum, finds the container and reports whether I(db) exists and the
+        command it would run; creates and restores nothing.
+  diff_mode:
+    support: none
+options:
+  container:
+    description:
+      - Name or ID of the database container.
+      - Mutually exclusive with I(project).
+    type: str
+  project:
+    description:
+      - Docker compose project whose I(service) container receives the restore (found by the
+        C(com.docker.compose.project) and C(com.docker.compose.service) labels).
+      - Mutually exclusive with I(container).
+    type: str
+  service:
+    description: Compose service of the database, with I(project).
+    type: str
+    default: db
+  docker_host:
+    description:
+      - Docker daemon to talk to.
+      - Falls back to the E(DOCKER_HOST) environment variable, then the default socket.
+    type: str
+  timeout:
+    description: Timeout in seconds of each Docker API call.
+    type: int
+    default: 60
+  src:
+    description: The gzip plain-SQL dump to restore (as written by M(footballpred.rehearsal.db_dump)).
+    type: path
+    required: true
+  checksum:
+    description:
+      - Expected SHA-256 of I(src). When given and the file does not match, the module fails
+        before it changes anything.
+    type: str
+  db:
+    description:
+      - Name of the database to create and restore into. Letters, digits and underscores only,
+        at most 63 characters, not starting with a digit.
+    type: str
+    required: true
+  owner:
+    description: Owner of the new database. Default is I(login_user).
+    type: str
+  maintenance_db:
+    description: Database C(psql) connects to in order to create or drop I(db).
+    type: str
+    default: postgres
+  login_user:
+    description: Database user C(psql) connects as; needs the right to create databases.
+    type: str
+    required: true
+  login_password:
+    description:
+      - Password of I(login_user), handed to C(psql) as E(PGPASSWORD) in the exec environment
+        (never on its command line).
+    type: str
+    default: ""
+  login_host:
+    description:
+      - Host C(psql) connects to, as seen from inside the container.
+      - Default is the container's own Unix socket.
+    type: str
+  login_port:
+    description:
+      - Port C(psql) connects to, as seen from inside the container.
+      - Default is the container's E(PGPORT), else 5432.
+    type: int
+  exec_user:
+    description: OS user the exec runs as inside the container (for example C(postgres)).
+    type: str
+  force:
+    description: Drop I(db) first when it exists, then restore into a new one.
+    type: bool
+    default: false
+requirements:
+  - docker (Python SDK) >= 5.0
+notes:
+  - The dump must be in plain SQL format and must not create or connect to databases itself
+    (C(pg_dump) without C(--create)).
+seealso:
+  - module: footballpred.rehearsal.db_dump
+  - module: footballpred.rehearsal.db_check
+"""
+
+EXAMPLES = r"""
+- name: Restore the newest verified backup into a scratch database
+  footballpred.rehearsal.db_restore:
+    project: football-prediction-staging
+    service: db
+    src: "{{ rehearsal_backup_dir }}/staging_db_20260101_000000.sql.gz"
+    checksum: "{{ (lookup('ansible.builtin.file', manifest_path) | from_json).sha256 }}"
+    db: football_prediction_staging_restore_20260101_000500
+    login_user: football_staging_user
+    login_password: "{{ rehearsal_db_password }}"
+  register: restore
+
+- name: Prove that the restored data equals the backup's fingerprint
+  footballpred.rehearsal.db_check:
+    login_db: "{{ restore.db }}"
+    login_password: "{{ rehearsal_db_password }}"
+    fingerprint_schemas: [public]
+  register: restored
+  failed_when: restored.fingerprint.digest != (lookup('ansible.builtin.file', manifest_path) | from_json).fingerprint.digest
+"""
+
+RETURN = r"""
+db:
+  description: The database restored into.
+  returned: always
+  type: str
+  sample: football_prediction_staging_restore_20260101_000500
+src:
+  description: The dump restored.
+  returned: always
+  type: str
+  sample: /opt/football-prediction/backups/staging/staging_db_20260101_000000.sql.gz
+sha256:
+  description: SHA-256 of I(src), as read by the module.
+  returned: always
+  type: str
+  sample: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+checksum_verified:
+  description: Whether I(checksum) was given and matched.
+  returned: always
+  type: bool
+  sample: true
+container:
+  description: The container the restore ran in.
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: Container ID.
+      type: str
+    name:
+      description: Container name.
+      type: str
+  sample: {"id": "3f2a...", "name": "football-prediction-staging-db-1"}
+existed:
+  description: Whether I(db) existed before the module ran.
+  returned: always
+  type: bool
+  sample: false
+command:
+  description: The psql command line that loads (or, in check mode, would load) the dump.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - psql
+    - --quiet
+    - --set=ON_ERROR_STOP=1
+    - --single-transaction
+    - --dbname=football_prediction_staging_restore_20260101_000500
+    - --no-psqlrc
+    - --username=football_staging_user
+raw_bytes:
+  description: Uncompressed SQL bytes streamed into psql.
+  returned: when changed and not check mode
+  type: int
+  sample: 512930
+duration_s:
+  description: Seconds from creating the database to the end of the restore.
+  returned: when changed and not check mode
+  type: float
+  sample: 1.42
+tables:
+  description: Tables of the restored database (schema-qualified), read back after the restore.
+  returned: when changed and not check mode
+  type: list
+  elements: str
+  sample: ["public.alembic_version", "public.matches", "public.predictions", "public.teams"]
+stderr:
+  description: What psql wrote to stderr (truncated to 64 KiB).
+  returned: when changed and not check mode
+  type: str
+  sample: ""
+"""
+
+import gzip
+import hashlib
+import os
+import re
+import socket
+import threading
+import time
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:
+    import docker
+    from docker.errors import DockerException, NotFound
+    from docker.utils.socket import consume_socket_output, demux_adaptor, frames_iter
+
+    HAS_DOCKER = True
+    DOCKER_IMPORT_ERROR = None
+except ImportError:
+    HAS_DOCKER = False
+    DOCKER_IMPORT_ERROR = traceback.format_exc()
+
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+COPY_CHUNK = 1024 * 1024
+STDERR_LIMIT = 64 * 1024
+# A plain identifier needs no quoting anywhere, so no name can inject SQL.
+DB_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+class RestoreError(Exception):
+    """psql or the Docker exec failed."""
+
+
+def file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(COPY_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def connection_args(params: dict) -> list[str]:
+    args = ["--no-psqlrc", f"--username={params['login_user']}"]
+    if params["login_host"]:
+        args.append(f"--host={params['login_host']}")
+    if params["login_port"]:
+        args.append(f"--port={params['login_port']}")
+    return args
+
+
+def restore_command(params: dict) -> list[str]:
+    return ["psql", "--quiet", "--set=ON_ERROR_STOP=1", "--single-transaction",
+            f"--dbname={params['db']}"] + connection_args(params)
+
+
+def admin_command(params: dict, statement: str, dbname: str | None = None) -> list[str]:
+    return (["psql", "--tuples-only", "--no-align", "--set=ON_ERROR_STOP=1",
+             f"--dbname={dbname or params['maintenance_db']}", f"--command={statement}"]
+            + connection_args(params))
+
+
+def exec_environment(params: dict) -> dict | None:
+    return {"PGPASSWORD": params["login_password"]} if params["login_password"] else None
+
+
+def run_in_container(client, container, command: list[str], params: dict) -> str:
+    """Run a short command in the container; return its stdout, raise on a non-zero exit."""
+    exec_id = client.api.exec_create(container.id, command, stdout=True, stderr=True, tty=False,
+                                     environment=exec_environment(params), user=params["exec_user"] or "")["Id"]
+    stdout, stderr = client.api.exec_start(exec_id, demux=True)
+    exit_code = client.api.exec_inspect(exec_id).get("ExitCode")
+    if exit_code != 0:
+        message = (stderr or b"").decode("utf-8", "replace").strip()
+        raise RestoreError(f"{command[0]} exited {exit_code}: {message}")
+    return (stdout or b"").decode("utf-8", "replace")
+
+
+def database_exists(client, container, params: dict) -> bool:
+    output = run_in_container(client, container, admin_command(
+        params, f"SELECT count(*) FROM pg_database WHERE datname = '{params['db']}'"), params)
+    return output.strip() == "1"
+
+
+def list_tables(client, container, params: dict) -> list[str]:
+    output = run_in_container(client, container, admin_command(
+        params,
+        "SELECT schemaname || '.' || tablename FROM pg_tables "
+        "WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1",
+        dbname=params["db"]), params)
+    return [line.strip() for line in output.splitlines() if line.strip()]
+
+
+def _read_output(sock, sink: dict) -> None:
+    """Collect the exec's multiplexed stdout/stderr until it closes its side."""
+    try:
+        frames = (demux_adaptor(*frame) for frame in frames_iter(sock, tty=False))
+        sink["output"] = consume_socket_output(frames, demux=True)
+    except (OSError, DockerException) as exc:
+        sink["error"] = exc
+
+
+def stream_restore(client, container, src: str, params: dict) -> dict:
+    """Feed the decompressed dump to psql's stdin through an attached exec socket."""
+    exec_id = client.api.exec_create(container.id, restore_command(params), stdin=True, stdout=True,
+                                     stderr=True, tty=False, environment=exec_environment(params),
+                                     user=params["exec_user"] or "")["Id"]
+    sock = client.api.exec_start(exec_id, socket=True)
+    raw_socket = getattr(sock, "_sock", sock)
+    sink: dict = {}
+    # psql may answer while it reads; draining concurrently keeps both sides moving.
+    reader = threading.Thread(target=_read_output, args=(sock, sink), daemon=True)
+    reader.start()
+    raw_bytes = 0
+    try:
+        with gzip.open(src, "rb") as dump:
+            for chunk in iter(lambda: dump.read(COPY_CHUNK), b""):
+                raw_socket.sendall(chunk)
+                raw_bytes += len(chunk)
+    except OSError as exc:
+        # psql stopping on an error closes its stdin; its stderr says why.
+        if not isinstance(exc, (BrokenPipeError, ConnectionResetError)):
+            raise RestoreError(f"cannot stream {src}: {exc}") from exc
+    finally:
+        try:
+            raw_socket.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        reader.join(params["timeout"] * 10)
+        sock.close()
+    if "error" in sink:
+        raise RestoreError(f"reading psql output failed: {sink['error']}")
+    stdout, stderr = sink.get("output") or (b"", b"")
+    stderr_text = (stderr or b"")[:STDERR_LIMIT].decode("utf-8", "replace")
+    exit_code = client.api.exec_inspect(exec_id).get("ExitCode")
+    if exit_code != 0:
+        raise RestoreError(f"psql exited {exit_code}: {stderr_text.strip()[-2000:]}")
+    return {"raw_bytes": raw_bytes, "stderr": stderr_text}
+
+
+def find_container(client, params: dict):
+    if params["container"]:
+        try:
+            container = client.containers.get(params["container"])
+        except NotFound as exc:
+            raise RestoreError(f"container {params['container']!r} not found") from exc
+        if container.status != "running":
+            raise RestoreError(f"container {container.name} is {container.status}, not running")
+        return container
+    labels = [
+        f"com.docker.compose.project={params['project']}",
+        f"com.docker.compose.service={params['service']}",
+    ]
+    running = client.containers.list(filters={"label": labels, "status": "running"})
+    if not running:
+        raise RestoreError(f"no running container for service {params['service']!r} of compose project {params['project']!r}")
+    return sorted(running, key=lambda container: container.name)[0]
+
+
+def docker_client(docker_host: str, timeout: int):
+    return docker.DockerClient(base_url=docker_host, timeout=timeout)
+
+
+def validate(module) -> None:
+    params = module.params
+    for key in ("db", "maintenance_db", "owner"):
+        if params[key] and not DB_NAME_RE.match(params[key]):
+            module.fail_json(msg=f"{key} {params[key]!r} is not a plain PostgreSQL identifier "
+                                 "(letters, digits, underscores; at most 63 characters)")
+    if params["db"] == params["maintenance_db"]:
+        module.fail_json(msg="db must not be the maintenance database")
+    if not os.path.isfile(params["src"]):
+        module.fail_json(msg=f"dump file {params['src']} does not exist")
+    if params["checksum"] and not re.match(r"^[0-9a-fA-F]{64}$", params["checksum"]):
+        module.fail_json(msg="checksum must be a SHA-256 in hex (64 characters)")
+
+
+def run_module() -> None:
+    module = AnsibleModule(
+        argument_spec=dict(
+            container=dict(type="str"),
+            project=dict(type="str"),
+            service=dict(type="str", default="db"),
+            docker_host=dict(type="str"),
+            timeout=dict(type="int", default=60),
+            src=dict(type="path", required=True),
+            checksum=dict(type="str"),
+            db=dict(type="str", required=True),
+            owner=dict(type="str"),
+            maintenance_db=dict(type="str", default="postgres"),
+            login_user=dict(type="str", required=True),
+            login_password=dict(type="str", default="", no_log=True),
+            login_host=dict(type="str"),
+            login_port=dict(type="int"),
+            exec_user=dict(type="str"),
+            force=dict(type="bool", default=False),
+        ),
+        mutually_exclusive=[("container", "project")],
+        required_one_of=[("container", "project")],
+        supports_check_mode=True,
+    )
+    if not HAS_DOCKER:
+        module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
+    validate(module)
+    params = module.params
+
+    sha256 = file_sha256(params["src"])
+    result = {"changed": False, "db": params["db"], "src": params["src"], "sha256": sha256,
+              "checksum_verified": False, "container": {}, "existed": False,
+              "command": restore_command(params)}
+    if params["checksum"]:
+        if sha256 != params["checksum"].lower():
+            module.fail_json(msg=f"{params['src']} does not match its checksum "
+                                 f"(expected {params['checksum'].lower()}, read {sha256}); nothing restored", **result)
+        result["checksum_verified"] = True
+
+    docker_host = params["docker_host"] or os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
+    try:
+        client = docker_client(docker_host, params["timeout"])
+        container = find_container(client, params)
+        result["container"] = {"id": container.id, "name": container.name}
+        result["existed"] = database_exists(client, container, params)
+    except RestoreError as exc:
+        module.fail_json(msg=str(exc), **result)
+    except DockerException as exc:
+        module.fail_json(msg=f"Docker at {docker_host}: {exc}", **result)
+
+    if result["existed"] and not params["force"]:
+        result["msg"] = f"database {params['db']} exists; not restored again (force=false)"
+        module.exit_json(**result)
+    if module.check_mode:
+        verb = "drop and restore" if result["existed"] else "create and restore"
+        result.update(changed=True, msg=f"would {verb} database {params['db']} from {params['src']} in {container.name}")
+        module.exit_json(**result)
+
+    owner = params["owner"] or params["login_user"]
+    started = time.monotonic()
+    created = dropped_existing = False
+    try:
+        if result["existed"]:
+            run_in_container(client, container, admin_command(params, f"DROP DATABASE {params['db']}"), params)
+            dropped_existing = True
+        run_in_container(client, container, admin_command(
+            params, f"CREATE DATABASE {params['db']} OWNER {owner} TEMPLATE template0"), params)
+        created = True
+        result.update(stream_restore(client, container, params["src"], params))
+        result["tables"] = list_tables(client, container, params)
+    except (RestoreError, DockerException) as exc:
+        if created:
+            # A half-restored database must not be mistaken for a good one.
+            try:
+                run_in_container(client, container, admin_command(params, f"DROP DATABASE IF EXISTS {params['db']}"), params)
+            except (RestoreError, DockerException) as drop_exc:
+                exc = RestoreError(f"{exc}; and dropping the partial database failed: {drop_exc}")
+        result["changed"] = dropped_existing
+        module.fail_json(msg=f"restore of {params['src']} into {params['db']} failed: {exc}", **result)
+    result.update(changed=True, duration_s=round(time.monotonic() - started, 3),
+                  msg=f"restored {params['src']} into database {params['db']}")
+    module.exit_json(**result)
+
+
+def main() -> None:
+    run_module()
+
+
+if __name__ == "__main__":
+    main()
