@@ -11,7 +11,8 @@ scripts/build-images.sh --infra-only
 status=0
 .venv/bin/ansible-playbook rehearsal.yml -i inventories/local "$@" || status=$?
 
-latest_json=$(ls -1t rehearsal_results/staging_rehearsal_*.json 2>/dev/null | head -n 1 || true)
+latest_json=$(find rehearsal_results -maxdepth 1 -name 'staging_rehearsal_*.json' -printf '%T@ %p\n' 2>/dev/null \
+  | sort -n | tail -n 1 | cut -d' ' -f2- || true)
 if [[ -n "$latest_json" ]]; then
   verdict=$(.venv/bin/python -c 'import json,sys; print(json.load(open(sys.argv[1]))["verdict"]["status"])' "$latest_json" 2>/dev/null || echo unknown)
   echo "Rehearsal verdict: ${verdict}"

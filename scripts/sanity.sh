@@ -91,11 +91,14 @@ collection_files() {
         local file
         git -C "$root" ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' file; do
             [[ $file == collections/* ]] && continue
+            # Separate projects that the collection does not ship (galaxy.yml build_ignore):
+            # the example app has its own tests and linters, the benchmarks are scripts.
+            [[ $file == examples/* || $file == bench/* ]] && continue
             [[ -e $root/$file || -L $root/$file ]] && printf '%s\0' "$file"
         done
     else
         (cd "$root" && find . \( -path ./.venv -o -path ./.git -o -path ./collections -o -path ./tests/output \
-            -o -path ./rehearsal_results -o -name .wheelhouse -o -name __pycache__ -o -name .pytest_cache \
+            -o -path ./rehearsal_results -o -path ./examples -o -path ./bench -o -name .wheelhouse -o -name __pycache__ -o -name .pytest_cache \
             -o -name .ansible \) -prune -o \( -type f -o -type l \) -print0)
     fi
 }
