@@ -110,6 +110,13 @@ def run_role(tmp_path: Path, env: dict, role: str, tasks_from: str = "main.yml",
     return completed.returncode, results, completed.stdout[-4000:] + completed.stderr[-2000:]
 
 
+def failed_checks(results: dict) -> list:
+    """(phase, check, value, target, detail) of every failed check, for assertion messages."""
+    return [(name, check["name"], check.get("value"), check.get("target"), check.get("detail"))
+            for name, phase in results.get("phases", {}).items()
+            for check in phase.get("checks", []) if check.get("status") == "failed"]
+
+
 def test_load_test_with_the_spec_stages_measures_real_figures(tmp_path, env):
     rc, results, output = run_role(tmp_path, env, "load_test", load_test_output_dir=str(tmp_path / "load"))
 
@@ -162,7 +169,7 @@ def test_rollback_drills_leave_the_previous_version_on_the_backup_data(tmp_path,
                                    rollback_work_dir=str(tmp_path / "rollback"))
 
     phases = results["phases"]
-    assert rc == 0, output
+    assert rc == 0, failed_checks(results) or output
     for name in ("rollback_container", "rollback_database", "rollback_config", "post_rollback"):
         assert phases[name]["status"] in ("passed", "warned"), (name, phases[name]["checks"])
         if name != "post_rollback":
@@ -187,7 +194,7 @@ def test_automatic_rollback_restores_the_database_when_it_changed(tmp_path, env)
                                    rollback_reason="integration test: simulated failed deploy")
 
     phase = results["phases"]["rollback"]
-    assert rc == 0, output
+    assert rc == 0, failed_checks(results) or output
     assert phase["status"] == "passed", phase["checks"]
     names = [check["name"] for check in phase["checks"]]
     assert "automatic rollback: live fingerprint equals the backup" in names
