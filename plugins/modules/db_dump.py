@@ -226,25 +226,29 @@ import os
 import re
 import tempfile
 import time
-import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.footballpred.rehearsal.plugins.module_utils.common import parse_version
+from ansible_collections.footballpred.rehearsal.plugins.module_utils.docker_db import (
+    DOCKER_DB_MUTUALLY_EXCLUSIVE,
+    DOCKER_DB_REQUIRED_ONE_OF,
+    STDERR_LIMIT,
+    DockerDbError,
+    DockerException,
+    check_exit_code,
+    container_summary,
+    create_exec,
+    decode_output,
+    docker_client,
+    docker_db_argument_spec,
+    ensure_docker,
+    file_sha256,
+    find_container,
+    login_args,
+    resolve_docker_host,
+)
 
-try:
-    import docker
-    from docker.errors import DockerException, NotFound
-
-    HAS_DOCKER = True
-    DOCKER_IMPORT_ERROR = None
-except ImportError:
-    HAS_DOCKER = False
-    DOCKER_IMPORT_ERROR = traceback.format_exc()
-
-DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 DEFAULT_MODE = 0o600
-COPY_CHUNK = 1024 * 1024
-STDERR_LIMIT = 64 * 1024
 # Only statement and comment lines matter to the scan; a longer line is table data.
 LINE_LIMIT = 64 * 1024
 DUMP_TRAILER = b"-- PostgreSQL database dump complete"
@@ -252,10 +256,6 @@ SERVER_VERSION_RE = re.compile(rb"^-- Dumped from database version (\S.*)$")
 PG_DUMP_VERSION_RE = re.compile(rb"^-- Dumped by pg_dump version (\S.*)$")
 CREATE_TABLE_RE = re.compile(rb"^CREATE (?:UNLOGGED )?TABLE (\S+) \($")
 REFUSED_ARG_PREFIXES = ("-F", "--format", "-f", "--file", "-Z", "--compress")
-
-
-class DumpError(Exception):
-    """pg_dump or the Docker exec failed; the partial file has been removed."""
 
 
 class HashingWriter:
@@ -322,62 +322,17 @@ class DumpScanner:
 
 
 def build_command(params: dict) -> list[str]:
-    command = [
-        "pg_dump",
-        "--format=plain",
-        "--no-password",
-        f"--dbname={params['db']}",
-        f"--username={params['login_user']}",
-    ]
-    if params["login_host"]:
-        command.append(f"--host={params['login_host']}")
-    if params["login_port"]:
-        command.append(f"--port={params['login_port']}")
-    return command + list(params["pg_dump_args"])
+    command = ["pg_dump", "--format=plain", "--no-password", f"--dbname={params['db']}"]
+    return command + login_args(params) + list(params["pg_dump_args"])
 
 
 def refused_args(args: list[str]) -> list[str]:
     return [arg for arg in args if arg.startswith(REFUSED_ARG_PREFIXES)]
 
 
-def docker_client(docker_host: str, timeout: int):
-    return docker.DockerClient(base_url=docker_host, timeout=timeout)
-
-
-def find_container(client, params: dict):
-    if params["container"]:
-        try:
-            container = client.containers.get(params["container"])
-        except NotFound as exc:
-            raise DumpError(f"container {params['container']!r} not found") from exc
-        if container.status != "running":
-            raise DumpError(f"container {container.name} is {container.status}, not running")
-        return container
-    labels = [
-        f"com.docker.compose.project={params['project']}",
-        f"com.docker.compose.service={params['service']}",
-    ]
-    running = client.containers.list(filters={"label": labels, "status": "running"})
-    if not running:
-        raise DumpError(f"no running container for service {params['service']!r} of compose project {params['project']!r}")
-    return sorted(running, key=lambda container: container.name)[0]
-
-
-def file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(COPY_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def stream_dump(client, container, command: list[str], params: dict, tmp_path: str) -> dict:
     """Run pg_dump in the container and stream its stdout through gzip into tmp_path."""
-    environment = {"PGPASSWORD": params["login_password"]} if params["login_password"] else None
-    exec_id = client.api.exec_create(
-        container.id, command, stdout=True, stderr=True, tty=False,
-        environment=environment, user=params["exec_user"] or "",
-    )["Id"]
+    exec_id = create_exec(client, container, command, params)
     scanner = DumpScanner()
     stderr = bytearray()
     raw_bytes = 0
@@ -395,12 +350,10 @@ def stream_dump(client, container, command: list[str], params: dict, tmp_path: s
         handle.flush()
         os.fsync(handle.fileno())
     scanner.close()
-    exit_code = client.api.exec_inspect(exec_id).get("ExitCode")
-    stderr_text = bytes(stderr).decode("utf-8", "replace")
-    if exit_code != 0:
-        raise DumpError(f"pg_dump exited {exit_code}: {stderr_text.strip()}")
+    stderr_text = decode_output(bytes(stderr))
+    check_exit_code(client, exec_id, "pg_dump", stderr_text.strip())
     if not scanner.complete:
-        raise DumpError(f"pg_dump output ends without its completion trailer (last line: {scanner.last_line[:80]!r})")
+        raise DockerDbError(f"pg_dump output ends without its completion trailer (last line: {scanner.last_line[:80]!r})")
     return {
         "sha256": sink.sha256.hexdigest(),
         "size_bytes": sink.size,
@@ -414,31 +367,22 @@ def stream_dump(client, container, command: list[str], params: dict, tmp_path: s
 
 
 def run_module() -> None:
+    argument_spec = docker_db_argument_spec()
+    argument_spec.update(
+        db=dict(type="str", required=True, aliases=["login_db"]),
+        pg_dump_args=dict(type="list", elements="str", default=[]),
+        dest=dict(type="path", required=True),
+        compression_level=dict(type="int", default=6),
+        force=dict(type="bool", default=False),
+    )
     module = AnsibleModule(
-        argument_spec=dict(
-            container=dict(type="str"),
-            project=dict(type="str"),
-            service=dict(type="str", default="db"),
-            docker_host=dict(type="str"),
-            timeout=dict(type="int", default=60),
-            db=dict(type="str", required=True, aliases=["login_db"]),
-            login_user=dict(type="str", required=True),
-            login_password=dict(type="str", default="", no_log=True),
-            login_host=dict(type="str"),
-            login_port=dict(type="int"),
-            exec_user=dict(type="str"),
-            pg_dump_args=dict(type="list", elements="str", default=[]),
-            dest=dict(type="path", required=True),
-            compression_level=dict(type="int", default=6),
-            force=dict(type="bool", default=False),
-        ),
-        mutually_exclusive=[("container", "project")],
-        required_one_of=[("container", "project")],
+        argument_spec=argument_spec,
+        mutually_exclusive=DOCKER_DB_MUTUALLY_EXCLUSIVE,
+        required_one_of=DOCKER_DB_REQUIRED_ONE_OF,
         add_file_common_args=True,
         supports_check_mode=True,
     )
-    if not HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
+    ensure_docker(module)
 
     params = module.params
     refused = refused_args(params["pg_dump_args"])
@@ -453,15 +397,15 @@ def run_module() -> None:
 
     command = build_command(params)
     result = {"changed": False, "dest": dest, "command": command, "container": {}}
-    docker_host = params["docker_host"] or os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
+    docker_host = resolve_docker_host(params)
     try:
         client = docker_client(docker_host, params["timeout"])
         container = find_container(client, params)
-    except DumpError as exc:
+    except DockerDbError as exc:
         module.fail_json(msg=str(exc), **result)
     except DockerException as exc:
         module.fail_json(msg=f"Docker at {docker_host}: {exc}", **result)
-    result["container"] = {"id": container.id, "name": container.name}
+    result["container"] = container_summary(container)
 
     file_args = module.load_file_common_arguments(params)
     if file_args.get("mode") is None:
@@ -484,7 +428,7 @@ def run_module() -> None:
         result.update(stream_dump(client, container, command, params, tmp_path))
         os.chmod(tmp_path, DEFAULT_MODE)
         os.replace(tmp_path, dest)
-    except (DumpError, DockerException, OSError) as exc:
+    except (DockerDbError, DockerException, OSError) as exc:
         module.fail_json(msg=f"dump of {params['db']} failed: {exc}", **result)
     finally:
         # Whatever went wrong (even an interrupted stream), no partial file stays behind.

@@ -214,53 +214,41 @@ stderr:
 """
 
 import gzip
-import hashlib
 import os
 import re
 import socket
 import threading
 import time
-import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.footballpred.rehearsal.plugins.module_utils.docker_db import (
+    COPY_CHUNK,
+    DOCKER_DB_MUTUALLY_EXCLUSIVE,
+    DOCKER_DB_REQUIRED_ONE_OF,
+    STDERR_LIMIT,
+    DockerDbError,
+    DockerException,
+    check_exit_code,
+    container_summary,
+    create_exec,
+    decode_output,
+    docker_client,
+    docker_db_argument_spec,
+    ensure_docker,
+    file_sha256,
+    find_container,
+    login_args,
+    read_exec_socket,
+    resolve_docker_host,
+    run_in_container,
+)
 
-try:
-    import docker
-    from docker.errors import DockerException, NotFound
-    from docker.utils.socket import consume_socket_output, demux_adaptor, frames_iter
-
-    HAS_DOCKER = True
-    DOCKER_IMPORT_ERROR = None
-except ImportError:
-    HAS_DOCKER = False
-    DOCKER_IMPORT_ERROR = traceback.format_exc()
-
-DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
-COPY_CHUNK = 1024 * 1024
-STDERR_LIMIT = 64 * 1024
 # A plain identifier needs no quoting anywhere, so no name can inject SQL.
 DB_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
-class RestoreError(Exception):
-    """psql or the Docker exec failed."""
-
-
-def file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(COPY_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def connection_args(params: dict) -> list[str]:
-    args = ["--no-psqlrc", f"--username={params['login_user']}"]
-    if params["login_host"]:
-        args.append(f"--host={params['login_host']}")
-    if params["login_port"]:
-        args.append(f"--port={params['login_port']}")
-    return args
+    return ["--no-psqlrc"] + login_args(params)
 
 
 def restore_command(params: dict) -> list[str]:
@@ -272,22 +260,6 @@ def admin_command(params: dict, statement: str, dbname: str | None = None) -> li
     return (["psql", "--tuples-only", "--no-align", "--set=ON_ERROR_STOP=1",
              f"--dbname={dbname or params['maintenance_db']}", f"--command={statement}"]
             + connection_args(params))
-
-
-def exec_environment(params: dict) -> dict | None:
-    return {"PGPASSWORD": params["login_password"]} if params["login_password"] else None
-
-
-def run_in_container(client, container, command: list[str], params: dict) -> str:
-    """Run a short command in the container; return its stdout, raise on a non-zero exit."""
-    exec_id = client.api.exec_create(container.id, command, stdout=True, stderr=True, tty=False,
-                                     environment=exec_environment(params), user=params["exec_user"] or "")["Id"]
-    stdout, stderr = client.api.exec_start(exec_id, demux=True)
-    exit_code = client.api.exec_inspect(exec_id).get("ExitCode")
-    if exit_code != 0:
-        message = (stderr or b"").decode("utf-8", "replace").strip()
-        raise RestoreError(f"{command[0]} exited {exit_code}: {message}")
-    return (stdout or b"").decode("utf-8", "replace")
 
 
 def database_exists(client, container, params: dict) -> bool:
@@ -308,17 +280,14 @@ def list_tables(client, container, params: dict) -> list[str]:
 def _read_output(sock, sink: dict) -> None:
     """Collect the exec's multiplexed stdout/stderr until it closes its side."""
     try:
-        frames = (demux_adaptor(*frame) for frame in frames_iter(sock, tty=False))
-        sink["output"] = consume_socket_output(frames, demux=True)
+        sink["output"] = read_exec_socket(sock)
     except (OSError, DockerException) as exc:
         sink["error"] = exc
 
 
 def stream_restore(client, container, src: str, params: dict) -> dict:
     """Feed the decompressed dump to psql's stdin through an attached exec socket."""
-    exec_id = client.api.exec_create(container.id, restore_command(params), stdin=True, stdout=True,
-                                     stderr=True, tty=False, environment=exec_environment(params),
-                                     user=params["exec_user"] or "")["Id"]
+    exec_id = create_exec(client, container, restore_command(params), params, stdin=True)
     sock = client.api.exec_start(exec_id, socket=True)
     raw_socket = getattr(sock, "_sock", sock)
     sink: dict = {}
@@ -334,7 +303,7 @@ def stream_restore(client, container, src: str, params: dict) -> dict:
     except OSError as exc:
         # psql stopping on an error closes its stdin; its stderr says why.
         if not isinstance(exc, (BrokenPipeError, ConnectionResetError)):
-            raise RestoreError(f"cannot stream {src}: {exc}") from exc
+            raise DockerDbError(f"cannot stream {src}: {exc}") from exc
     finally:
         try:
             raw_socket.shutdown(socket.SHUT_WR)
@@ -343,36 +312,11 @@ def stream_restore(client, container, src: str, params: dict) -> dict:
         reader.join(params["timeout"] * 10)
         sock.close()
     if "error" in sink:
-        raise RestoreError(f"reading psql output failed: {sink['error']}")
+        raise DockerDbError(f"reading psql output failed: {sink['error']}")
     stdout, stderr = sink.get("output") or (b"", b"")
-    stderr_text = (stderr or b"")[:STDERR_LIMIT].decode("utf-8", "replace")
-    exit_code = client.api.exec_inspect(exec_id).get("ExitCode")
-    if exit_code != 0:
-        raise RestoreError(f"psql exited {exit_code}: {stderr_text.strip()[-2000:]}")
+    stderr_text = decode_output((stderr or b"")[:STDERR_LIMIT])
+    check_exit_code(client, exec_id, "psql", stderr_text.strip()[-2000:])
     return {"raw_bytes": raw_bytes, "stderr": stderr_text}
-
-
-def find_container(client, params: dict):
-    if params["container"]:
-        try:
-            container = client.containers.get(params["container"])
-        except NotFound as exc:
-            raise RestoreError(f"container {params['container']!r} not found") from exc
-        if container.status != "running":
-            raise RestoreError(f"container {container.name} is {container.status}, not running")
-        return container
-    labels = [
-        f"com.docker.compose.project={params['project']}",
-        f"com.docker.compose.service={params['service']}",
-    ]
-    running = client.containers.list(filters={"label": labels, "status": "running"})
-    if not running:
-        raise RestoreError(f"no running container for service {params['service']!r} of compose project {params['project']!r}")
-    return sorted(running, key=lambda container: container.name)[0]
-
-
-def docker_client(docker_host: str, timeout: int):
-    return docker.DockerClient(base_url=docker_host, timeout=timeout)
 
 
 def validate(module) -> None:
@@ -390,31 +334,22 @@ def validate(module) -> None:
 
 
 def run_module() -> None:
+    argument_spec = docker_db_argument_spec()
+    argument_spec.update(
+        src=dict(type="path", required=True),
+        checksum=dict(type="str"),
+        db=dict(type="str", required=True),
+        owner=dict(type="str"),
+        maintenance_db=dict(type="str", default="postgres"),
+        force=dict(type="bool", default=False),
+    )
     module = AnsibleModule(
-        argument_spec=dict(
-            container=dict(type="str"),
-            project=dict(type="str"),
-            service=dict(type="str", default="db"),
-            docker_host=dict(type="str"),
-            timeout=dict(type="int", default=60),
-            src=dict(type="path", required=True),
-            checksum=dict(type="str"),
-            db=dict(type="str", required=True),
-            owner=dict(type="str"),
-            maintenance_db=dict(type="str", default="postgres"),
-            login_user=dict(type="str", required=True),
-            login_password=dict(type="str", default="", no_log=True),
-            login_host=dict(type="str"),
-            login_port=dict(type="int"),
-            exec_user=dict(type="str"),
-            force=dict(type="bool", default=False),
-        ),
-        mutually_exclusive=[("container", "project")],
-        required_one_of=[("container", "project")],
+        argument_spec=argument_spec,
+        mutually_exclusive=DOCKER_DB_MUTUALLY_EXCLUSIVE,
+        required_one_of=DOCKER_DB_REQUIRED_ONE_OF,
         supports_check_mode=True,
     )
-    if not HAS_DOCKER:
-        module.fail_json(msg=missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
+    ensure_docker(module)
     validate(module)
     params = module.params
 
@@ -428,13 +363,13 @@ def run_module() -> None:
                                  f"(expected {params['checksum'].lower()}, read {sha256}); nothing restored", **result)
         result["checksum_verified"] = True
 
-    docker_host = params["docker_host"] or os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
+    docker_host = resolve_docker_host(params)
     try:
         client = docker_client(docker_host, params["timeout"])
         container = find_container(client, params)
-        result["container"] = {"id": container.id, "name": container.name}
+        result["container"] = container_summary(container)
         result["existed"] = database_exists(client, container, params)
-    except RestoreError as exc:
+    except DockerDbError as exc:
         module.fail_json(msg=str(exc), **result)
     except DockerException as exc:
         module.fail_json(msg=f"Docker at {docker_host}: {exc}", **result)
@@ -459,13 +394,13 @@ def run_module() -> None:
         created = True
         result.update(stream_restore(client, container, params["src"], params))
         result["tables"] = list_tables(client, container, params)
-    except (RestoreError, DockerException) as exc:
+    except (DockerDbError, DockerException) as exc:
         if created:
             # A half-restored database must not be mistaken for a good one.
             try:
                 run_in_container(client, container, admin_command(params, f"DROP DATABASE IF EXISTS {params['db']}"), params)
-            except (RestoreError, DockerException) as drop_exc:
-                exc = RestoreError(f"{exc}; and dropping the partial database failed: {drop_exc}")
+            except (DockerDbError, DockerException) as drop_exc:
+                exc = DockerDbError(f"{exc}; and dropping the partial database failed: {drop_exc}")
         result["changed"] = dropped_existing
         module.fail_json(msg=f"restore of {params['src']} into {params['db']} failed: {exc}", **result)
     result.update(changed=True, duration_s=round(time.monotonic() - started, 3),

@@ -12,10 +12,14 @@ import stat
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-
+from ansible_collections.footballpred.rehearsal.plugins.module_utils import docker_db
 from ansible_collections.footballpred.rehearsal.plugins.modules import db_dump
+from ansible_collections.footballpred.rehearsal.tests.unit.plugins.modules.docker_fakes import (
+    FakeContainer,
+    FakeContainers,
+    patch_module_exits,
+    run_main,
+)
 
 DUMP_HEADER = b"""--
 -- PostgreSQL database dump
@@ -50,45 +54,6 @@ DUMP_TRAILER = b"""--
 COMPLETE_DUMP = DUMP_HEADER + DUMP_BODY + DUMP_TRAILER
 
 
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
-def exit_json(_module, **kwargs):
-    raise ExitJson(kwargs)
-
-
-def fail_json(_module, **kwargs):
-    raise FailJson(kwargs)
-
-
-class FakeContainer:
-    def __init__(self, name: str = "football-prediction-staging-db-1", status: str = "running") -> None:
-        self.id = f"id-{name}"
-        self.name = name
-        self.status = status
-
-
-class FakeContainers:
-    def __init__(self, containers: list[FakeContainer]) -> None:
-        self._containers = containers
-        self.list_filters = None
-
-    def get(self, name: str) -> FakeContainer:
-        for container in self._containers:
-            if name in (container.name, container.id):
-                return container
-        raise db_dump.NotFound(f"no such container: {name}")
-
-    def list(self, filters: dict) -> list[FakeContainer]:
-        self.list_filters = filters
-        return [container for container in self._containers if container.status == "running"]
-
-
 class FakeApi:
     def __init__(self, chunks: list[tuple[bytes | None, bytes | None]], exit_code: int) -> None:
         self._chunks = chunks
@@ -120,8 +85,7 @@ def chunked(data: bytes, size: int = 37) -> list[tuple[bytes, None]]:
 
 @pytest.fixture(autouse=True)
 def module_exits(monkeypatch):
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    patch_module_exits(monkeypatch)
 
 
 @pytest.fixture
@@ -132,16 +96,7 @@ def client(monkeypatch):
 
 
 def run(args: dict, check_mode: bool = False) -> tuple[str, dict]:
-    if check_mode:
-        args = {**args, "_ansible_check_mode": True}
-    with patch_module_args(args):
-        try:
-            db_dump.main()
-        except ExitJson as exc:
-            return "exit", exc.args[0]
-        except FailJson as exc:
-            return "fail", exc.args[0]
-    raise AssertionError("module neither exited nor failed")
+    return run_main(db_dump, args, check_mode)
 
 
 def base_args(tmp_path, **overrides) -> dict:
@@ -306,8 +261,8 @@ def test_missing_destination_directory_fails(tmp_path, client):
 
 
 def test_missing_docker_sdk_is_reported(tmp_path, monkeypatch):
-    monkeypatch.setattr(db_dump, "HAS_DOCKER", False)
-    monkeypatch.setattr(db_dump, "DOCKER_IMPORT_ERROR", "Traceback: No module named 'docker'")
+    monkeypatch.setattr(docker_db, "HAS_DOCKER", False)
+    monkeypatch.setattr(docker_db, "DOCKER_IMPORT_ERROR", "Traceback: No module named 'docker'")
 
     outcome, result = run(base_args(tmp_path))
 

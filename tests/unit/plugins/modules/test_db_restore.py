@@ -13,10 +13,13 @@ import threading
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.footballpred.rehearsal.plugins.modules import db_restore
+from ansible_collections.footballpred.rehearsal.tests.unit.plugins.modules.docker_fakes import (
+    FakeContainer,
+    FakeContainers,
+    patch_module_exits,
+    run_main,
+)
 
 DUMP = b"".join([
     b"-- Dumped from database version 15.14\n",
@@ -27,43 +30,6 @@ DUMP = b"".join([
     b"-- PostgreSQL database dump complete\n",
 ])
 RESTORE_DB = "football_prediction_staging_restore_20260101_000500"
-
-
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
-def exit_json(_module, **kwargs):
-    raise ExitJson(kwargs)
-
-
-def fail_json(_module, **kwargs):
-    raise FailJson(kwargs)
-
-
-class FakeContainer:
-    def __init__(self, name: str = "football-prediction-staging-db-1", status: str = "running") -> None:
-        self.id = f"id-{name}"
-        self.name = name
-        self.status = status
-
-
-class FakeContainers:
-    def __init__(self, containers: list[FakeContainer]) -> None:
-        self._containers = containers
-
-    def get(self, name: str) -> FakeContainer:
-        for container in self._containers:
-            if name in (container.name, container.id):
-                return container
-        raise db_restore.NotFound(f"no such container: {name}")
-
-    def list(self, filters: dict) -> list[FakeContainer]:
-        return [container for container in self._containers if container.status == "running"]
 
 
 def frame(stream: int, data: bytes) -> bytes:
@@ -144,8 +110,7 @@ class FakeClient:
 
 @pytest.fixture(autouse=True)
 def module_exits(monkeypatch):
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    patch_module_exits(monkeypatch)
 
 
 @pytest.fixture(name="dump")
@@ -161,16 +126,7 @@ def use_api(monkeypatch, api: FakeApi) -> FakeApi:
 
 
 def run(args: dict, check_mode: bool = False) -> tuple[str, dict]:
-    if check_mode:
-        args = {**args, "_ansible_check_mode": True}
-    with patch_module_args(args):
-        try:
-            db_restore.main()
-        except ExitJson as exc:
-            return "exit", exc.args[0]
-        except FailJson as exc:
-            return "fail", exc.args[0]
-    raise AssertionError("module neither exited nor failed")
+    return run_main(db_restore, args, check_mode)
 
 
 def base_args(dump, **overrides) -> dict:
