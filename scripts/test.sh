@@ -2,7 +2,8 @@
 # The test command (README): scripts/test.sh [all|unit|static|integration]
 #   unit         collection unit tests (modules, filters) and the example app's unit tests
 #   static       ansible-lint --profile production, ansible-test sanity, collection build
-#   integration  real stack in Docker: modules, roles, and the full rehearsal end to end
+#   integration  real stack in Docker: modules, roles, then the end-to-end fault scenarios
+#                (fast subset; `scripts/e2e.sh` runs them all)
 # A Docker engine is started only when none answers, and stopped again afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -73,6 +74,8 @@ integration_tests() {
   scripts/stack.sh up --with-app
   log "Integration tests against the real stack"
   FP_REQUIRE_STACK=1 run_pytest integration tests/integration -q --timeout 1800
+  log "End-to-end fault scenarios (fast subset; scripts/e2e.sh runs them all)"
+  FP_TEST_RESULTS=$RESULTS_DIR scripts/e2e.sh --fast
 }
 
 summary() {
