@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -35,11 +36,52 @@ ENV_FILE = PROJECT / ".env.staging"
 API = "http://127.0.0.1:8001"
 APP_IMAGE = "football-prediction"
 LOCK_FILE = Path("/run/lock/footballpred-rehearsal/rehearsal.lock")
+DEPLOY_TAG = re.compile(r"^staging-(\d{8}-\d{6}|latest|previous) ")
 INFRA_IMAGES = ["footballpred/postgres:15", "footballpred/redis:7", "footballpred/kafka:tansu",
                 "footballpred/mlflow:local", "footballpred/prometheus:local"]
 # Other runs (other phases' tests) may hold the rehearsal lock for a while: a run that
 # is expected to succeed waits for it (preflight_lock_wait_s), up to this long.
 LOCK_WAIT_S = 900
+
+DEPLOY_TWICE = """
+- name: Deploy under the rehearsal lock
+  hosts: staging
+  gather_facts: false
+  environment: &docker
+    DOCKER_HOST: "{{ lookup('ansible.builtin.env', 'DOCKER_HOST') | default(omit, true) }}"
+    DOCKER_CONFIG: "{{ lookup('ansible.builtin.env', 'DOCKER_CONFIG') | default(omit, true) }}"
+  tasks:
+    - name: Start the results
+      ansible.builtin.include_role:
+        name: footballpred.rehearsal.results
+    - name: Refuse a target that is not staging
+      ansible.builtin.include_role:
+        name: footballpred.rehearsal.preflight
+        tasks_from: guard
+    - name: Take the lock
+      ansible.builtin.include_role:
+        name: footballpred.rehearsal.preflight
+        tasks_from: lock
+    - name: Deploy
+      ansible.builtin.include_role:
+        name: footballpred.rehearsal.deploy
+
+- name: Deploy the same release again, still under the lock
+  hosts: staging
+  gather_facts: false
+  environment: *docker
+  tasks:
+    - name: Deploy again, then release the lock
+      block:
+        - name: Deploy again
+          ansible.builtin.include_role:
+            name: footballpred.rehearsal.deploy
+      always:
+        - name: Release the lock
+          ansible.builtin.include_role:
+            name: footballpred.rehearsal.preflight
+            tasks_from: unlock
+"""
 
 HOLD_LOCK = """
 - name: Hold the rehearsal lock until told to let go
@@ -111,8 +153,12 @@ def image(tag: str) -> dict:
 
 
 def app_tags() -> set[str]:
+    """The deploy's own tags of the app image (staging-<timestamp>, -latest, -previous) with their IDs.
+
+    Other phases' tests add tags of their own (e.g. the rollback drill's staging-backup-*).
+    """
     listed = docker("image", "ls", APP_IMAGE, "--format", "{{.Tag}} {{.ID}}")
-    return set(listed.stdout.split("\n")) - {""}
+    return {line for line in listed.stdout.splitlines() if DEPLOY_TAG.match(line)}
 
 
 def app_container() -> dict:
@@ -155,6 +201,18 @@ class Run:
         return [task["task"]["name"] for play in self.callback.get("plays", []) for task in play.get("tasks", [])
                 if any(not host.get("skipped") for host in task.get("hosts", {}).values())]
 
+    def failure_messages(self) -> list[str]:
+        """The msg of every task that failed (rescued ones included)."""
+        return [str(host.get("msg", "")) for play in self.callback.get("plays", []) for task in play.get("tasks", [])
+                for host in task.get("hosts", {}).values() if host.get("failed")]
+
+    def changed_tasks(self, play: int) -> list[str]:
+        """Names of the tasks of one play (0-based) that reported a change."""
+        plays = self.callback.get("plays", [])
+        tasks = plays[play].get("tasks", []) if play < len(plays) else []
+        return [task["task"]["name"] for task in tasks
+                if any(host.get("changed") for host in task.get("hosts", {}).values())]
+
     @property
     def changed(self) -> int:
         return sum(host.get("changed", 0) for host in self.callback.get("stats", {}).values())
@@ -177,7 +235,8 @@ def run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("preflight_deploy")
     env = dict(docker_env(), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1")
 
-    def run_playbook(playbook: str, *args: str, wait_for_lock: bool = True, **extra_vars) -> Run:
+    def run_playbook(playbook: str, *args: str, wait_for_lock: bool = True, env_extra: dict | None = None,
+                     **extra_vars) -> Run:
         if wait_for_lock:
             extra_vars.setdefault("preflight_lock_wait_s", LOCK_WAIT_S)
         vars_file = workdir / "vars.json"
@@ -185,7 +244,8 @@ def run(tmp_path_factory):
         vars_file.chmod(0o600)
         completed = subprocess.run(
             [str(PLAYBOOK_BIN), playbook, "-i", "inventories/local", "-e", f"@{vars_file}", *args],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=LOCK_WAIT_S + 1200, check=False)
+            cwd=ROOT, env={**env, **(env_extra or {})}, capture_output=True, text=True,
+            timeout=LOCK_WAIT_S + 1200, check=False)
         return Run(completed)
 
     return run_playbook
@@ -198,14 +258,19 @@ def versions() -> tuple[str, str, str]:
     return base, f"{base}-it.{stamp}.x", f"{base}-it.{stamp}.y"
 
 
+# The GIT_COMMIT build arg of the test releases, pinned: a commit made to this checkout
+# while the tests run would otherwise (rightly) make the same release a new build.
+TEST_COMMIT = "it-release"
+
+
 @pytest.fixture(scope="module")
 def deployed_x_then_y(run, versions):
     """Deploy version X, then Y; afterwards deploy the project's own version again."""
     base, version_x, version_y = versions
-    run_x = run("playbooks/deploy.yml", deploy_app_version=version_x)
+    run_x = run("playbooks/deploy.yml", deploy_app_version=version_x, deploy_git_commit=TEST_COMMIT)
     health_x = api_json("/health") if run_x.returncode == 0 else {}
     image_x = image("staging-latest")
-    run_y = run("playbooks/deploy.yml", deploy_app_version=version_y)
+    run_y = run("playbooks/deploy.yml", deploy_app_version=version_y, deploy_git_commit=TEST_COMMIT)
     yield run_x, health_x, image_x, run_y
     run("playbooks/deploy.yml", deploy_app_version=base)
 
@@ -242,6 +307,7 @@ def test_deploy_x_then_y_serves_y_and_keeps_x_as_previous(deployed_x_then_y, ver
     assert run_y.returncode == 0, run_y.output
     health_y = api_json("/health")
     assert health_y["status"] == "healthy" and health_y["version"] == version_y
+    assert health_y["git_commit"] == TEST_COMMIT and health_y["environment"] == "staging"
 
     latest, previous = image("staging-latest"), image("staging-previous")
     assert latest["Config"]["Labels"]["org.opencontainers.image.version"] == version_y
@@ -261,21 +327,23 @@ def test_deploy_x_then_y_serves_y_and_keeps_x_as_previous(deployed_x_then_y, ver
     assert {"logs_app", "logs_db", "logs_redis", "logs_kafka"} <= set(checks)
 
 
-def test_deploying_the_same_release_again_changes_nothing(deployed_x_then_y, run, versions):
-    version_y = versions[2]
-    container = app_container()
-    tags = app_tags()
+def test_deploying_the_same_release_again_changes_nothing(deployed_x_then_y, run, versions, tmp_path):
+    # Both deploys run under one lock, so no other run can change the stack in between.
+    playbook = tmp_path / "deploy_twice.yml"
+    playbook.write_text(DEPLOY_TWICE)
 
-    again = run("playbooks/deploy.yml", deploy_app_version=version_y)
+    twice = run(str(playbook), deploy_app_version=versions[2], deploy_git_commit=TEST_COMMIT)
 
-    assert again.returncode == 0, again.output
-    assert again.changed == 0, again.output
-    checks = again.checks("deploy")
+    assert twice.returncode == 0, twice.output
+    changed = twice.changed_tasks(play=1)
+    assert changed == [], f"the second deploy changed: {changed}"
+    checks = twice.checks("deploy")
+    assert twice.phase("deploy")["status"] in ("passed", "warned"), json.dumps(twice.phase("deploy")["checks"], indent=1)
     assert checks["stack_stop"]["status"] == "skipped"
     assert "no rebuild" in checks["release_image"]["detail"]
-    assert app_tags() == tags
-    after = app_container()
-    assert (after["Id"], after["State"]["StartedAt"]) == (container["Id"], container["State"]["StartedAt"])
+    assert "unchanged" in checks["app_image"]["detail"]
+    assert checks["app_health"]["status"] == "passed"
+    assert not LOCK_FILE.exists()
 
 
 def test_check_mode_says_what_it_would_do_and_changes_nothing(deployed_x_then_y, run):
@@ -297,6 +365,29 @@ def test_check_mode_says_what_it_would_do_and_changes_nothing(deployed_x_then_y,
     assert (after["Id"], after["State"]["StartedAt"]) == (container["Id"], container["State"]["StartedAt"])
 
 
+def test_a_failed_gate_is_recorded_and_stops_the_deploy(deployed_x_then_y, run, versions):
+    # The app's fault switch (compose reads FAULT_HEALTH_FAIL from the environment): /health says 503 unhealthy.
+    broken = run("playbooks/deploy.yml", env_extra={"FAULT_HEALTH_FAIL": "1"},
+                 deploy_app_version=versions[2], deploy_git_commit=TEST_COMMIT, deploy_health_timeout_s=10)
+    try:
+        assert broken.returncode != 0
+        assert any(message.startswith("App gate failed") for message in broken.failure_messages()), broken.output
+        phase = broken.phase("deploy")
+        checks = broken.checks("deploy")
+        assert phase["status"] == "failed"
+        assert checks["app_health"]["status"] == "failed"
+        assert checks["app_health"]["value"] == "HTTP 503 unhealthy"
+        # Nothing after the failed gate ran.
+        assert "stack_up" not in checks and "logs_app" not in checks
+        assert all(checks[name]["status"] == "passed" for name in ("db_ready", "migrations", "redis_ready", "mlflow_api"))
+        # The play's `always` released the lock of the failed run.
+        assert any("Delete the lock file of this run" in name for name in broken.tasks_run())
+    finally:
+        restored = run("playbooks/deploy.yml", deploy_app_version=versions[2], deploy_git_commit=TEST_COMMIT)
+    assert restored.returncode == 0, restored.output
+    assert api_json("/health")["status"] == "healthy"
+
+
 def test_a_production_looking_inventory_is_refused_before_any_change(deployed_x_then_y, run):
     container = app_container()
     tags = app_tags()
@@ -306,9 +397,9 @@ def test_a_production_looking_inventory_is_refused_before_any_change(deployed_x_
                   rehearsal_redis_port=6379, rehearsal_db_name="football_prediction")
 
     assert refused.returncode != 0
-    assert "REFUSED" in refused.output
+    refusal = next((message for message in refused.failure_messages() if message.startswith("REFUSED")), "")
     for reason in ("API port 8000", "database port 5432", "Redis port 6379", "football_prediction does not contain"):
-        assert reason in refused.output
+        assert reason in refusal, refused.output
     assert not [name for name in refused.tasks_run() if "Describe this run as a lock holder" in name], \
         "the refused run went on to take the lock"
     assert app_tags() == tags
@@ -336,7 +427,8 @@ def test_a_second_run_is_refused_and_a_dead_holders_lock_is_taken_over(deployed_
         second = run("playbooks/deploy.yml", wait_for_lock=False)
 
         assert second.returncode != 0
-        assert "LOCKED" in second.output and f"pid {holder.pid}" in second.output
+        refusal = next((message for message in second.failure_messages() if message.startswith("LOCKED")), "")
+        assert f"pid {holder.pid}" in refusal, second.output
         assert app_tags() == tags
         assert app_container()["Id"] == container["Id"]
     finally:
