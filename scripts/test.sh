@@ -2,8 +2,7 @@
 # The test command (README): scripts/test.sh [all|unit|static|integration]
 #   unit         collection unit tests (modules, filters) and the example app's unit tests
 #   static       ansible-lint --profile production, ansible-test sanity, collection build
-#   integration  real stack in Docker: modules, roles, then the end-to-end fault scenarios
-#                (fast subset; `scripts/e2e.sh` runs them all)
+#   integration  real stack in Docker: the modules, then the roles in the runbook's order
 # A Docker engine is started only when none answers, and stopped again afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -73,9 +72,14 @@ integration_tests() {
   log "Stack up (infra, migrations, model, app)"
   scripts/stack.sh up --with-app
   log "Integration tests against the real stack"
-  FP_REQUIRE_STACK=1 run_pytest integration tests/integration -q --timeout 1800
-  log "End-to-end fault scenarios (fast subset; scripts/e2e.sh runs them all)"
-  FP_TEST_RESULTS=$RESULTS_DIR scripts/e2e.sh --fast
+  # In the runbook's order: deploy twice (so a previous release exists), backup and checks,
+  # load test and rollback drills, then the report.
+  FP_REQUIRE_STACK=1 run_pytest integration -q --timeout 1800 \
+    tests/integration/modules \
+    tests/integration/roles/test_preflight_deploy.py \
+    tests/integration/roles/test_backup_health_functional.py \
+    tests/integration/roles/test_load_rollback.py \
+    tests/integration/roles/test_report.py
 }
 
 summary() {

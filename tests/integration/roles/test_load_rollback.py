@@ -110,6 +110,14 @@ def run_role(tmp_path: Path, env: dict, role: str, tasks_from: str = "main.yml",
     return completed.returncode, results, completed.stdout[-4000:] + completed.stderr[-2000:]
 
 
+def take_a_fresh_backup(tmp_path: Path, env: dict) -> None:
+    """The drills restore the newest verified backup: make one, as the rehearsal does
+    before it deploys, so the tests do not depend on what an earlier run left behind."""
+    rc, results, output = run_role(tmp_path, env, "backup")
+    assert rc == 0, failed_checks(results) or output
+    assert results["phases"]["backup"]["status"] in ("passed", "warned")
+
+
 def failed_checks(results: dict) -> list:
     """(phase, check, value, target, detail) of every failed check, for assertion messages."""
     return [(name, check["name"], check.get("value"), check.get("target"), check.get("detail"))
@@ -165,6 +173,7 @@ def test_rollback_drills_leave_the_previous_version_on_the_backup_data(tmp_path,
     if previous_version is None:
         pytest.skip(f"{PREVIOUS_IMAGE} does not exist: deploy twice first")
 
+    take_a_fresh_backup(tmp_path, env)
     rc, results, output = run_role(tmp_path, env, "rollback", rollback_drop_replaced_db=True,
                                    rollback_work_dir=str(tmp_path / "rollback"))
 
@@ -184,9 +193,10 @@ def test_rollback_drills_leave_the_previous_version_on_the_backup_data(tmp_path,
 def test_automatic_rollback_restores_the_database_when_it_changed(tmp_path, env):
     if image_version(env, PREVIOUS_IMAGE) is None:
         pytest.skip(f"{PREVIOUS_IMAGE} does not exist: deploy twice first")
-    marker = "Automatic rollback test marker"
-    insert = ("INSERT INTO teams (name, league, country) VALUES ('%s', 'Test', 'Nowhere') "
-              "ON CONFLICT (name) DO NOTHING" % marker)
+    take_a_fresh_backup(tmp_path, env)
+    # Unique per run, so the marker can never already be in the backup.
+    marker = "Automatic rollback test marker %d" % time.time_ns()
+    insert = "INSERT INTO teams (name, league, country) VALUES ('%s', 'Test', 'Nowhere')" % marker
     subprocess.run(["docker", "exec", "football-prediction-staging-db-1", "psql", "-U", "football_staging_user",
                     "-d", "football_prediction_staging", "-c", insert], env=env, check=True, capture_output=True)
 
