@@ -29,6 +29,7 @@ description:
 extends_documentation_fragment:
   - ansible.builtin.files
   - footballpred.rehearsal.attributes
+  - footballpred.rehearsal.docker_db
 attributes:
   check_mode:
     support: full
@@ -36,26 +37,6 @@ attributes:
   diff_mode:
     support: none
 options:
-  container:
-    description:
-      - Name or ID of the database container.
-      - Mutually exclusive with I(project).
-    type: str
-  project:
-    description:
-      - Docker compose project whose I(service) container is dumped (found by the
-        C(com.docker.compose.project) and C(com.docker.compose.service) labels).
-      - Mutually exclusive with I(container).
-    type: str
-  service:
-    description: Compose service of the database, with I(project).
-    type: str
-    default: db
-  docker_host:
-    description:
-      - Docker daemon to talk to.
-      - Falls back to the E(DOCKER_HOST) environment variable, then the default socket.
-    type: str
   timeout:
     description: Timeout in seconds of each Docker API call (not of the dump as a whole).
     type: int
@@ -65,29 +46,6 @@ options:
     type: str
     required: true
     aliases: [login_db]
-  login_user:
-    description: Database user C(pg_dump) connects as.
-    type: str
-    required: true
-  login_password:
-    description:
-      - Password of I(login_user), handed to C(pg_dump) as E(PGPASSWORD) in the exec
-        environment (never on its command line).
-    type: str
-    default: ""
-  login_host:
-    description:
-      - Host C(pg_dump) connects to, as seen from inside the container.
-      - Default is the container's own Unix socket.
-    type: str
-  login_port:
-    description:
-      - Port C(pg_dump) connects to, as seen from inside the container.
-      - Default is the container's E(PGPORT), else 5432.
-    type: int
-  exec_user:
-    description: OS user the exec runs as inside the container (for example C(postgres)).
-    type: str
   pg_dump_args:
     description:
       - Extra C(pg_dump) arguments, for example C(--no-owner) or C(--exclude-table=audit_log).

@@ -26,6 +26,7 @@ description:
     application first; see the C(rollback) role.
 extends_documentation_fragment:
   - footballpred.rehearsal.attributes
+  - footballpred.rehearsal.docker_db
 attributes:
   check_mode:
     support: full
@@ -35,26 +36,6 @@ attributes:
   diff_mode:
     support: none
 options:
-  container:
-    description:
-      - Name or ID of the database container.
-      - Mutually exclusive with I(project).
-    type: str
-  project:
-    description:
-      - Docker compose project whose I(service) container receives the restore (found by the
-        C(com.docker.compose.project) and C(com.docker.compose.service) labels).
-      - Mutually exclusive with I(container).
-    type: str
-  service:
-    description: Compose service of the database, with I(project).
-    type: str
-    default: db
-  docker_host:
-    description:
-      - Docker daemon to talk to.
-      - Falls back to the E(DOCKER_HOST) environment variable, then the default socket.
-    type: str
   timeout:
     description: Timeout in seconds of each Docker API call.
     type: int
@@ -81,29 +62,6 @@ options:
     description: Database C(psql) connects to in order to create or drop I(db).
     type: str
     default: postgres
-  login_user:
-    description: Database user C(psql) connects as; needs the right to create databases.
-    type: str
-    required: true
-  login_password:
-    description:
-      - Password of I(login_user), handed to C(psql) as E(PGPASSWORD) in the exec environment
-        (never on its command line).
-    type: str
-    default: ""
-  login_host:
-    description:
-      - Host C(psql) connects to, as seen from inside the container.
-      - Default is the container's own Unix socket.
-    type: str
-  login_port:
-    description:
-      - Port C(psql) connects to, as seen from inside the container.
-      - Default is the container's E(PGPORT), else 5432.
-    type: int
-  exec_user:
-    description: OS user the exec runs as inside the container (for example C(postgres)).
-    type: str
   force:
     description: Drop I(db) first when it exists, then restore into a new one.
     type: bool
