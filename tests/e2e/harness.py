@@ -6,8 +6,8 @@
 One `E2EStack` per pytest session:
 
 * a copy of examples/football-prediction in a work directory (a git repository of its
-  own, so a release is a commit), with its env file template and Prometheus scrape
-  targets moved to the e2e ports;
+  own, so a release is a commit), with its env file template moved to the e2e ports
+  (Prometheus's scrape targets follow the env file);
 * an inventory made from inventories/local/group_vars/all.yml with the project dir,
   compose project ``footballpred-e2e``, app image ``footballpred-e2e/app``, ports
   38001/35433/36380/39093/35001/39090 (FP_E2E_PORT_BASE), results/backup/lock dirs under the work dir and
@@ -269,11 +269,8 @@ class E2EStack:
                            "(or make rehearsal) once")
         template = self.project / ".env.staging.example"
         template.write_text(self.retarget_env_text(template.read_text()))
-        prometheus = self.project / "prometheus" / "prometheus.yml"
-        text = prometheus.read_text()
-        text = text.replace("127.0.0.1:8001", f"127.0.0.1:{PORTS['api']}").replace(
-            "127.0.0.1:9090", f"127.0.0.1:{PORTS['prometheus']}")
-        prometheus.write_text(text)
+        # prometheus/prometheus.yml needs no edit: its scrape targets follow API_PORT and
+        # PROMETHEUS_PORT from the env file.
         git = ["git", "-C", str(self.project), "-c", "user.name=e2e", "-c", "user.email=e2e@localhost"]
         self.sh([*git, "init", "-q", "-b", "main"])
         (self.project / ".gitignore").write_text(
