@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The test command (README): scripts/test.sh [all|unit|static|integration]
+# The test command (README): scripts/test.sh [all|unit|static|integration|e2e]
 #   unit         collection unit tests (modules, filters) and the example app's unit tests
 #   static       ansible-lint --profile production, ansible-test sanity, collection build
-#   integration  real stack in Docker: the modules, then the roles in the runbook's order
+#   integration  real stack in Docker: the modules, then the roles in the runbook's order,
+#                then the fast subset of the fault-injection suite (scripts/e2e.sh --fast)
+#   e2e          only that fault subset (the full suite: scripts/e2e.sh)
 # A Docker engine is started only when none answers, and stopped again afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -80,6 +82,12 @@ integration_tests() {
     tests/integration/roles/test_backup_health_functional.py \
     tests/integration/roles/test_load_rollback.py \
     tests/integration/roles/test_report.py
+  e2e_tests
+}
+
+e2e_tests() {
+  log "Fault-injection suite, fast subset (isolated stack footballpred-e2e; full set: scripts/e2e.sh)"
+  FP_TEST_RESULTS=$RESULTS_DIR scripts/e2e.sh --fast
 }
 
 summary() {
@@ -101,7 +109,8 @@ case $STAGE in
   unit) unit_tests ;;
   static) static_checks ;;
   integration) integration_tests ;;
+  e2e) e2e_tests ;;
   all) unit_tests; static_checks; integration_tests ;;
-  *) echo "usage: $0 [all|unit|static|integration]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|unit|static|integration|e2e]" >&2; exit 2 ;;
 esac
 summary
