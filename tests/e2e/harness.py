@@ -726,9 +726,9 @@ class E2EStack:
         return [p for p in files if p.is_file()]
 
     def secret_hits(self) -> tuple[list[str], list[str]]:
-        """(leaks, protected env file copies). A copy of .env.staging the config drill keeps
-        (mode 0600 in a 0700 directory) is listed apart: it is a protected copy of the
-        config, not output; any other file that holds a password is a leak."""
+        """(leaks, env file copies). A copy of .env.staging under the results dir (mode 0600
+        in a 0700 directory) is listed apart from leaks, so that a test can say which it
+        found; any other file that holds a password is a leak."""
         leaks, copies = [], []
         env_name = Path(yaml.safe_load(LOCAL_GROUP_VARS.read_text()).get("rehearsal_env_file", ".env.staging")).name
         for path in self.scan_files():
