@@ -3,7 +3,7 @@
 # isolated copy of the example stack (compose project footballpred-e2e, ports 38001/35433/
 # 36380/39093/35001/39090, app image footballpred-e2e/app), one injected fault per scenario.
 #
-#   scripts/e2e.sh                  every scenario (about 25 minutes on 2 cores)
+#   scripts/e2e.sh                  every scenario (about 19-25 minutes on 2 cores)
 #   scripts/e2e.sh --fast           the CI subset: preflight-level faults, the secret scan and
 #                                   one deploy fault (about 6 minutes; budget 10)
 #   scripts/e2e.sh [--fast] ARGS    extra pytest arguments, e.g. -k migration
