@@ -11,9 +11,11 @@ phase); in the fast session load_test and rollback are skipped (verdict incomple
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from harness import Expect
+from harness import Expect, sha256_file
 
 pytestmark = pytest.mark.fast
 
@@ -31,4 +33,27 @@ def test_rehearsal_without_fault_does_not_fail(e2e):
     bad = {phase: run.phase_status(phase) for phase in phases if run.phase_status(phase) not in ("passed", "warned")}
     expect.equal(bad, {}, "every phase that ran passed or warned")
     expect.that(e2e.previous_version != e2e.good_version, "releases 1 and 2 report different versions")
+    expect.check(run)
+
+
+def test_report_matches_the_live_stack(e2e):
+    """Spot-check of the baseline run's report against what this test measures itself on the
+    stack: the release it names runs (image id of the app container, /health version), and
+    the backup it names is on disk with the size and sha256 it reports."""
+    run = e2e.baseline_run
+    expect = Expect("report values against the live stack")
+    release = ((run.phases.get("deploy") or {}).get("evidence") or {}).get("images", {}).get("release", {})
+    app = e2e.containers().get("app", {})
+    expect.equal(release.get("id"), app.get("image"), "the report's release image id is the running app's image")
+    status, health = e2e.health()
+    expect.equal(status, 200, "/health answers 200")
+    expect.equal(release.get("version"), health.get("version"), "the report's release version is the one /health reports")
+    expect.equal(health.get("version"), e2e.good_version, "and that is release 2")
+
+    backup = (run.phases.get("backup") or {}).get("evidence") or {}
+    dump = Path(backup.get("file", "/nonexistent"))
+    expect.that(dump.is_file(), "the backup the report names exists", str(dump))
+    if dump.is_file():
+        expect.equal(backup.get("size_bytes"), dump.stat().st_size, "its size is the reported size")
+        expect.equal(backup.get("sha256"), sha256_file(dump), "its sha256 is the reported sha256")
     expect.check(run)
