@@ -13,7 +13,8 @@
 # all of which `make rehearsal` or `make test` provide. The stack it starts is taken down
 # with its volumes at the end, whatever the outcome. Environment: FP_E2E_WORK (work dir,
 # default /var/tmp/fp-e2e/<stamp>), FP_E2E_KEEP=1 (keep the e2e image tags), FP_E2E_PORT_BASE
-# (default 30000), FP_TEST_RESULTS (junit dir, default tests/output/junit).
+# (default 30000), FP_E2E_PROJECT (compose project and app image, default footballpred-e2e),
+# FP_TEST_RESULTS (junit dir, default tests/output/junit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD

@@ -13,6 +13,7 @@ never starts a stack. Environment:
   FP_E2E_KEEP=1       keep the e2e app image tags and the project's wheelhouse at the end
                       (the stack itself is always taken down with its volumes)
   FP_E2E_PORT_BASE=N  ports = staging ports + N (default 30000)
+  FP_E2E_PROJECT=NAME compose project and app image name (default footballpred-e2e)
 """
 
 from __future__ import annotations

@@ -51,8 +51,10 @@ LOCAL_GROUP_VARS = ROOT / "inventories" / "local" / "group_vars" / "all.yml"
 LOCAL_HOSTS = ROOT / "inventories" / "local" / "hosts.yml"
 DEPLOY_DEFAULTS = ROOT / "roles" / "deploy" / "defaults" / "main.yml"
 
-PROJECT_NAME = "footballpred-e2e"
-APP_IMAGE = "footballpred-e2e/app"
+# FP_E2E_PROJECT names the compose project and the app image, so that two sessions of
+# the suite (different FP_E2E_PORT_BASE too) can run side by side on one engine.
+PROJECT_NAME = os.environ.get("FP_E2E_PROJECT", "footballpred-e2e")
+APP_IMAGE = f"{PROJECT_NAME}/app"
 COMPOSE_FILES = ["docker-compose.yml", "docker-compose.staging.yml"]
 # The staging ports shifted by FP_E2E_PORT_BASE (default 30000: 38001/35433/36380/39093/35001/39090).
 # The brief's 28001/25433/... collide with bench/bench.py's defaults (28001/25433/26381/...),
