@@ -381,7 +381,7 @@ def test_a_failed_gate_is_recorded_and_stops_the_deploy(deployed_x_then_y, run, 
         assert "stack_up" not in checks and "logs_app" not in checks
         assert all(checks[name]["status"] == "passed" for name in ("db_ready", "migrations", "redis_ready", "mlflow_api"))
         # The play's `always` released the lock of the failed run.
-        assert any("Delete the lock file of this run" in name for name in broken.tasks_run())
+        assert any("Release the rehearsal lock" in name for name in broken.tasks_run())
     finally:
         restored = run("playbooks/deploy.yml", deploy_app_version=versions[2], deploy_git_commit=TEST_COMMIT)
     assert restored.returncode == 0, restored.output
@@ -400,7 +400,7 @@ def test_a_production_looking_inventory_is_refused_before_any_change(deployed_x_
     refusal = next((message for message in refused.failure_messages() if message.startswith("REFUSED")), "")
     for reason in ("API port 8000", "database port 5432", "Redis port 6379", "football_prediction does not contain"):
         assert reason in refusal, refused.output
-    assert not [name for name in refused.tasks_run() if "Describe this run as a lock holder" in name], \
+    assert not [name for name in refused.tasks_run() if "Take the rehearsal lock" in name], \
         "the refused run went on to take the lock"
     assert app_tags() == tags
     assert file_digest(ENV_FILE) == env_digest
