@@ -3,8 +3,11 @@
 # deploy is done by the Ansible roles; this is the quick way to have the infra running.)
 #
 #   scripts/stack.sh up [--with-app] [SERVICE...]   default: db redis kafka mlflow prometheus;
-#                                                   --with-app also migrates, trains/registers
-#                                                   the model (idempotent) and starts app
+#                                                   --with-app also migrates (and seeds),
+#                                                   trains/registers the model (idempotent)
+#                                                   and starts app. Starts the engine
+#                                                   (scripts/local-engine.sh) when none
+#                                                   answers and builds the images it lacks.
 #   scripts/stack.sh down [--volumes]               remove the containers (and the volumes)
 #   scripts/stack.sh ps                             docker compose ps
 #   scripts/stack.sh compose ARGS...                any docker compose command on the stack
@@ -47,6 +50,40 @@ ensure_env_file() {
   fi
 }
 
+image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# A compose variable as compose resolves it: the caller's environment, else the env file.
+setting() {
+  local key=$1 default=$2 value
+  value=${!key:-}
+  if [ -z "$value" ]; then value=$(sed -n "s/^$key=//p" "$ENV_FILE" | tail -n 1); fi
+  echo "${value:-$default}"
+}
+
+# Build what `up` needs and the engine lacks: the infra images, and the app image the
+# compose file names (APP_IMAGE:APP_TAG, default football-prediction:staging-latest).
+ensure_images() {
+  local with_app=$1 image missing=()
+  for image in "$(setting POSTGRES_IMAGE footballpred/postgres:15)" "$(setting REDIS_IMAGE footballpred/redis:7)" \
+    "$(setting KAFKA_IMAGE footballpred/kafka:tansu)" "$(setting MLFLOW_IMAGE footballpred/mlflow:local)" \
+    "$(setting PROMETHEUS_IMAGE footballpred/prometheus:local)"; do
+    image_exists "$image" || missing+=("$image")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "building the missing infra images: ${missing[*]}"
+    "$REPO_ROOT/scripts/build-images.sh" --infra-only
+  fi
+  local app_repo app_tag
+  app_repo=$(setting APP_IMAGE football-prediction)
+  app_tag=$(setting APP_TAG staging-latest)
+  if [ "$with_app" = true ] && ! image_exists "$app_repo:$app_tag"; then
+    [ "$app_tag" = staging-latest ] \
+      || die "the app image $app_repo:$app_tag does not exist (APP_TAG names a release that was never built)"
+    log "building the missing app image $app_repo:$app_tag"
+    APP_IMAGE=$app_repo "$REPO_ROOT/scripts/build-images.sh" --app-only >/dev/null
+  fi
+}
+
 cmd_up() {
   local with_app=false services=()
   for arg in "$@"; do
@@ -60,6 +97,7 @@ cmd_up() {
 
   local started
   started=$(date +%s)
+  ensure_images "$with_app"
   log "starting ${services[*]} (waiting up to ${WAIT_TIMEOUT_S}s for healthy)"
   compose up -d --wait --wait-timeout "$WAIT_TIMEOUT_S" "${services[@]}" || {
     compose ps -a >&2 || true
@@ -93,6 +131,10 @@ cmd_down() {
 [ "$#" -ge 1 ] || usage
 action=$1
 shift
+if [ "$action" = up ] && ! fp_require_docker 2>/dev/null; then
+  log "no Docker engine answers: starting one (scripts/local-engine.sh up)"
+  eval "$("$REPO_ROOT/scripts/local-engine.sh" up)"
+fi
 fp_require_docker || exit 1
 ensure_env_file
 case "$action" in
