@@ -2,8 +2,11 @@
 # The test command (README): scripts/test.sh [all|unit|static|integration|e2e]
 #   unit         collection unit tests (modules, filters) and the example app's unit tests
 #   static       ansible-lint --profile production, ansible-test sanity, collection build
-#   integration  real stack in Docker: the modules, then the roles in the runbook's order,
-#                then the fast subset of the fault-injection suite (scripts/e2e.sh --fast)
+#   integration  real stack in Docker: first the README's main command as a newcomer runs
+#                it (first-run), then the modules, the roles in the runbook's order, and the
+#                fast subset of the fault-injection suite (scripts/e2e.sh --fast)
+#   first-run    only that: `make rehearsal` from a clone in a path with a space, started
+#                from another directory, after the stack, its volumes and app images are removed
 #   e2e          only that fault subset (the full suite: scripts/e2e.sh)
 # A Docker engine is started only when none answers, and stopped again afterwards.
 set -euo pipefail
@@ -69,6 +72,7 @@ integration_tests() {
   scripts/install-system-deps.sh
   log "Docker engine"
   eval "$(scripts/local-engine.sh up)"
+  first_run
   log "Images"
   scripts/build-images.sh
   log "Stack up (infra, migrations, model, app)"
@@ -83,6 +87,11 @@ integration_tests() {
     tests/integration/roles/test_load_rollback.py \
     tests/integration/roles/test_report.py
   e2e_tests
+}
+
+first_run() {
+  log "First run: make rehearsal from a clone in a path with a space, no stack, no volumes, no app images"
+  FP_FIRST_RUN=1 run_pytest first-run -q -s --timeout 2700 tests/first_run
 }
 
 e2e_tests() {
@@ -110,7 +119,8 @@ case $STAGE in
   static) static_checks ;;
   integration) integration_tests ;;
   e2e) e2e_tests ;;
+  first-run) eval "$(scripts/local-engine.sh up)"; first_run ;;
   all) unit_tests; static_checks; integration_tests ;;
-  *) echo "usage: $0 [all|unit|static|integration|e2e]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|unit|static|integration|first-run|e2e]" >&2; exit 2 ;;
 esac
 summary

@@ -35,6 +35,40 @@ def test_production_like_inventory_is_refused(stack):
     expect.check(run)
 
 
+@pytest.mark.parametrize("tags", ["deploy", "rollback", "backup"])
+def test_a_tag_selection_cannot_skip_the_guard(stack, tags):
+    """`--tags deploy` against an inventory that names the production API host: the guard
+    is tagged always, so the run is refused exactly as the phase playbooks refuse it."""
+    inventory = stack.write_inventory(stack.work / "inventory-public-host", {"rehearsal_public_host": "api.footballpred.com"})
+    before = stack.snapshot()
+    run = stack.rehearse(f"fault-production-host-tags-{tags}", inventory=inventory, args=["--tags", tags])
+    after = stack.snapshot()
+
+    expect = Expect(f"--tags {tags} against a production host name")
+    check = stack.expect_detected(expect, run, "preflight", r"^preflight_aborted$")
+    detail = str((check or {}).get("detail", ""))
+    expect.that("REFUSED" in detail and "api.footballpred.com" in detail, "the refusal names the host", detail[:300])
+    stack.expect_nothing_changed(expect, run, before, after)
+    expect.check(run)
+
+
+@pytest.mark.parametrize("flags", [["--start-at-task", "Deploy the release"], ["--skip-tags", "always"]])
+def test_flags_that_would_skip_the_safety_nets_are_refused(stack, flags):
+    """Flags that tags cannot protect against are refused before any task runs."""
+    before = stack.snapshot()
+    run = stack.rehearse("fault-unsafe-flags-" + flags[0].strip("-"), args=flags)
+    after = stack.snapshot()
+
+    expect = Expect(" ".join(flags))
+    expect.that(run.returncode != 0, "the run exits non-zero", f"exit {run.returncode}")
+    expect.that("REFUSED: nothing was run or changed" in run.output and flags[0] in run.output,
+                "the refusal names the flag", run.tail(5))
+    expect.equal(after["containers"], before["containers"], "containers unchanged (ids, images, start times)")
+    expect.equal(after["env_sha256"], before["env_sha256"], ".env.staging unchanged")
+    expect.that(not (stack.lock_dir / "rehearsal.lock").exists(), "no lock was taken")
+    expect.check(run)
+
+
 def test_concurrent_rehearsal_is_refused(stack):
     """A second rehearsal while a live ansible-playbook holds the rehearsal lock."""
     holder, release = stack.hold_lock()
