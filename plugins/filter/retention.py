@@ -9,6 +9,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.retention import (
     RetentionError,
+    image_tags as _image_tags,
     retention_plan as _retention_plan,
 )
 
@@ -21,8 +22,16 @@ def retention_plan(items, prefix, keep, protected_names=None, protected_ids=None
         raise AnsibleFilterError(f"retention_plan: {exc}") from exc
 
 
+def retention_image_tags(images, repository):
+    """Filter wrapper: <repository>:<tag> references of docker_host_info images as {name, id}."""
+    try:
+        return _image_tags(images, repository)
+    except RetentionError as exc:
+        raise AnsibleFilterError(f"retention_image_tags: {exc}") from exc
+
+
 class FilterModule:
     """Retention of the rollback drills' leftovers."""
 
     def filters(self):
-        return {"retention_plan": retention_plan}
+        return {"retention_plan": retention_plan, "retention_image_tags": retention_image_tags}

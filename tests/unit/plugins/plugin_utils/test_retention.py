@@ -10,6 +10,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.footballpred.rehearsal.plugins.filter.retention import FilterModule
 from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.retention import (
     RetentionError,
+    image_tags,
     parse_stamp,
     retention_plan,
 )
@@ -67,19 +68,41 @@ TAGS = [
     {"name": "staging-backup-20261201-120000", "id": "sha256:ccc"},
     {"name": "staging-backup-20261130-120000", "id": "sha256:ddd"},
     {"name": "staging-backup-20261129-120000", "id": "sha256:eee"},
+    {"name": "staging-backup-20261128-120000", "id": "sha256:eee"},
     {"name": "staging-latest", "id": "sha256:aaa"},
     {"name": "staging-previous", "id": "sha256:ddd"},
 ]
 
 
-def test_backup_tags_in_use_or_rollback_targets_are_never_removed():
+def test_backup_tags_keep_the_newest_and_untag_images_that_keep_another_tag():
+    # aaa and ddd are protected but keep staging-latest / staging-previous: their backup tags may go.
     plan = retention_plan(TAGS, "staging-backup-", 1, protected_ids=["sha256:aaa", "sha256:ddd"])
-    # aaa (latest, running) and ddd (previous: a rollback target) are protected.
-    assert plan["protected"] == ["staging-backup-20261202-101500", "staging-backup-20261130-120000"]
-    assert plan["keep"] == ["staging-backup-20261202-091500"]
-    assert plan["remove"] == ["staging-backup-20261129-120000", "staging-backup-20261201-120000"]
+    assert plan["keep"] == ["staging-backup-20261202-101500"]
+    assert plan["remove"] == ["staging-backup-20261128-120000", "staging-backup-20261129-120000",
+                              "staging-backup-20261130-120000", "staging-backup-20261201-120000",
+                              "staging-backup-20261202-091500"]
+    assert plan["protected"] == []
     assert set(plan["ignored"]) == {"staging-latest", "staging-previous"}
-    assert "sha256:aaa"[:19] in plan["reasons"]["staging-backup-20261202-101500"]
+    assert "keeps another tag" in plan["reasons"]["staging-backup-20261130-120000"]
+
+
+def test_an_image_in_use_keeps_its_last_tag():
+    # eee is in use and has only two backup tags: the newer of them stays.
+    plan = retention_plan(TAGS, "staging-backup-", 1, protected_ids=["sha256:eee"])
+    assert plan["protected"] == ["staging-backup-20261129-120000"]
+    assert "staging-backup-20261128-120000" in plan["remove"]
+    assert "staging-backup-20261129-120000" not in plan["remove"]
+    assert "sha256:eee" in plan["reasons"]["staging-backup-20261129-120000"]
+    # ... and an image in use with a single backup tag loses none.
+    plan = retention_plan(TAGS, "staging-backup-", 0, protected_ids=["sha256:ccc"])
+    assert "staging-backup-20261201-120000" not in plan["remove"]
+    assert plan["protected"] == ["staging-backup-20261201-120000"]
+
+
+def test_protected_names_are_never_removed():
+    plan = retention_plan(TAGS, "staging-backup-", 0, protected_names=["staging-backup-20261128-120000"])
+    assert plan["protected"] == ["staging-backup-20261128-120000"]
+    assert len(plan["remove"]) == 5
 
 
 def test_duplicates_are_counted_once():
@@ -116,3 +139,15 @@ def test_filter_wraps_errors_as_filter_errors():
     assert plan_filter(DBS, PREFIX, "2")["keep"] == [PREFIX + "20261202_101500", PREFIX + "20261202_091500"]
     with pytest.raises(AnsibleFilterError, match="retention_plan"):
         plan_filter(DBS, PREFIX, -1)
+
+
+def test_image_tags_of_one_repository():
+    images = [{"Id": "sha256:aaa", "RepoTags": ["app:staging-latest", "app:staging-backup-20261202-101500"]},
+              {"Id": "sha256:bbb", "RepoTags": None},
+              {"Id": "sha256:ccc", "RepoTags": ["other/app:staging-latest", "app-two:x", "app:"]}]
+    assert image_tags(images, "app") == [{"name": "staging-latest", "id": "sha256:aaa"},
+                                         {"name": "staging-backup-20261202-101500", "id": "sha256:aaa"}]
+    with pytest.raises(RetentionError):
+        image_tags("app:x", "app")
+    with pytest.raises(RetentionError):
+        image_tags(["app:x"], "app")
