@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness import DB_NAME, DB_USER, PORTS, Expect
+from harness import DB_USER, PORTS, Expect
 
 pytestmark = pytest.mark.fast
 
