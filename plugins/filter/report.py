@@ -915,8 +915,9 @@ def _check_mode_verdict(phases: list[dict], failed: list, missing: list, warned:
     else:
         status = "check_mode"
         summary = (f"Check mode (--check): nothing was changed. {ran_checks} read-only checks ran "
-                   f"({', '.join(summary_of['ran_phases']) or 'none'}); {len(skipped)} checks that change the "
-                   f"stack were skipped ({', '.join(summary_of['skipped_phases']) or 'none'} not run). "
+                   f"({', '.join(summary_of['ran_phases']) or 'none'}); {len(skipped)} checks were skipped, most "
+                   f"because they change the stack ({', '.join(summary_of['skipped_phases']) or 'no phase'} "
+                   "not run at all). "
                    "Not a rehearsal: run without --check to prove staging ready for production.")
     would = [f"{row['phase']}: {row['check']} skipped - {row['detail']}" for row in skipped]
     return {"status": status, "ready_for_production": False, "summary": summary, "check_mode": True,
