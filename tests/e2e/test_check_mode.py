@@ -20,9 +20,8 @@ from harness import DB_USER, PORTS, Expect
 
 pytestmark = pytest.mark.fast
 
-# Phases that change the stack: check mode records them as skipped / not run.
-SKIPPED_PHASES = ["deploy", "load_test", "rollback_container", "rollback_database", "rollback_config",
-                  "post_rollback"]
+# Phases that change the stack: check mode records them as skipped, none of their checks run.
+SKIPPED_PHASES = ["load_test", "rollback_container", "rollback_database", "rollback_config", "post_rollback"]
 # Read-only phases: their checks run in check mode too.
 RAN_PHASES = ["preflight", "health"]
 FALSE_FAILURES = ["Unable to change directory", "Automatic rollback failed", "was not written"]
@@ -76,6 +75,15 @@ def test_check_mode_changes_nothing_and_reports_what_would_run(stack):
                     run.phase_status(phase))
         ran = [c.get("name") for c in run.checks(phase) if c.get("status") in ("passed", "warned", "failed")]
         expect.equal(ran, [], f"no check of {phase} reported as run")
+    # The deploy records the state it found (read-only: commit, containers) and is itself not run.
+    expect.that(run.phase_status("deploy") in ("skipped", "not_run"), "phase deploy recorded as not run",
+                run.phase_status("deploy"))
+    deploy = [c for c in run.checks("deploy") if c.get("name") == "deploy"]
+    expect.that(len(deploy) == 1 and deploy[0].get("status") in ("skipped", "not_run")
+                and "would" in str(deploy[0].get("detail")),
+                "the deploy check is not run and says what would change", str(deploy))
+    expect.that(any(row.get("phase") == "deploy" and row.get("check") == "deploy" for row in verdict.get("skipped") or []),
+                "the verdict lists the deploy as skipped", "")
     for phase in RAN_PHASES:
         expect.that(phase in (verdict.get("ran_phases") or []), f"read-only phase {phase} ran",
                     str(verdict.get("ran_phases")))
