@@ -57,6 +57,7 @@ STATUS_LABELS = {
     "not_run": ("⬜", "not run"),
     "incomplete": ("◐", "incomplete"),
     "not_measured": ("➖", "not measured"),
+    "check_mode": ("🔍", "check mode"),
 }
 
 DEFAULT_GOALS = (
@@ -818,14 +819,43 @@ def run_failure(results: Any) -> str | None:
     return f"the run stopped: {report_cell(failure, 300, False)}"
 
 
+def check_mode_summary(phases: list[dict]) -> dict:
+    """What a check-mode run ran (read-only probes) and what it skipped, and why.
+
+    ``ran``: phases with at least one check that ran; ``skipped``: every check (with its
+    phase) that did not run, with the check's detail (what it would have done);
+    ``skipped_phases``: phases in which nothing ran.
+    """
+    ran, skipped, skipped_phases = [], [], []
+    for phase in phases:
+        statuses = [check["status"] for check in phase["checks"]]
+        if any(status in RAN for status in statuses):
+            ran.append(phase["name"])
+        elif phase["status"] in NOT_RAN:
+            skipped_phases.append(phase["name"])
+        for check in phase["checks"]:
+            if check["status"] in NOT_RAN:
+                skipped.append({"phase": phase["name"], "check": check["name"], "status": check["status"],
+                                "detail": report_cell(check.get("detail"), 300, False)})
+        if not phase["checks"] and phase["status"] in NOT_RAN:
+            skipped.append({"phase": phase["name"], "check": "—", "status": phase["status"],
+                            "detail": "not recorded in this run"})
+    return {"enabled": True, "ran_phases": ran, "skipped_phases": skipped_phases, "skipped": skipped}
+
+
 def rehearsal_verdict(results: Any, expected_phases: Iterable[str] | None = None,
                       metrics: Iterable[Mapping] | None = None,
                       criteria: Iterable[Mapping] | None = None,
-                      aliases: Mapping | None = None) -> dict:
+                      aliases: Mapping | None = None,
+                      check_mode: bool = False) -> dict:
     """failed, incomplete, warned or passed - and whether staging proved ready for production.
 
     ``metrics`` and ``criteria`` are the outputs of ``key_metrics`` and
     ``success_criteria``; they are computed with the defaults when omitted.
+
+    With ``check_mode`` (an ``ansible-playbook --check`` run) the verdict is ``check_mode``
+    unless a check that ran failed (then ``failed``: a real run would fail too); it is never
+    ready for production, and it lists what was skipped. What did not run is not a failure.
     """
     phases = report_phases(results, expected_phases, aliases)
     metrics = list(metrics) if metrics is not None else key_metrics(
@@ -854,6 +884,8 @@ def rehearsal_verdict(results: Any, expected_phases: Iterable[str] | None = None
             failed.append(f"criterion {row['name']} failed")
         elif row["status"] == "not_measured":
             missing.append(f"criterion {row['name']} not measured")
+    if check_mode:
+        return _check_mode_verdict(phases, failed, missing, warned)
     status = ("failed" if failed else "incomplete" if missing
               else "warned" if warned else "passed")
     ready = status in ("passed", "warned")
@@ -870,13 +902,37 @@ def rehearsal_verdict(results: Any, expected_phases: Iterable[str] | None = None
             "failures": failed, "not_verified": missing, "warnings": warned}
 
 
+def _check_mode_verdict(phases: list[dict], failed: list, missing: list, warned: list) -> dict:
+    summary_of = check_mode_summary(phases)
+    # In check mode only what ran can fail; a phase or metric that did not run is expected.
+    ran_checks = sum(1 for phase in phases for check in phase["checks"] if check["status"] in RAN)
+    skipped = summary_of["skipped"]
+    if failed:
+        status = "failed"
+        failed_checks = sum(1 for phase in phases for check in phase["checks"] if check["status"] == "failed")
+        summary = (f"Check mode (--check): nothing was changed, but {failed_checks or len(failed)} of the "
+                   f"{ran_checks} read-only checks failed, so a real rehearsal would fail too.")
+    else:
+        status = "check_mode"
+        summary = (f"Check mode (--check): nothing was changed. {ran_checks} read-only checks ran "
+                   f"({', '.join(summary_of['ran_phases']) or 'none'}); {len(skipped)} checks were skipped, most "
+                   f"because they change the stack ({', '.join(summary_of['skipped_phases']) or 'no phase'} "
+                   "not run at all). "
+                   "Not a rehearsal: run without --check to prove staging ready for production.")
+    would = [f"{row['phase']}: {row['check']} skipped - {row['detail']}" for row in skipped]
+    return {"status": status, "ready_for_production": False, "summary": summary, "check_mode": True,
+            "reasons": failed + ["check mode: nothing deployed, loaded or rolled back"] + warned,
+            "failures": failed, "not_verified": would, "warnings": warned,
+            "not_measured": missing, **{key: summary_of[key] for key in ("ran_phases", "skipped_phases", "skipped")}}
+
+
 # ---------------------------------------------------------------- everything at once
 
 def rehearsal_report(results: Any, options: Mapping | None = None) -> dict:
     """Everything the report templates render, computed once.
 
     ``options`` keys (all optional): expected_phases, aliases, goals, targets, metrics,
-    criteria, known_problems, report_written, resource_keys, version_keys.
+    criteria, known_problems, report_written, resource_keys, version_keys, check_mode.
     """
     results = _results(results)
     opts = _mapping(options, "options")
@@ -890,7 +946,9 @@ def rehearsal_report(results: Any, options: Mapping | None = None) -> dict:
                                 targets, expected, aliases)
     run = dict(_mapping(results.get("run"), "run"))
     started = run.get("started_at")
+    check_mode = bool(opts.get("check_mode"))
     return {
+        "check_mode": check_mode_summary(phases) if check_mode else {"enabled": False},
         "run": run,
         "run_rows": _flatten(run),
         "run_stamp": report_stamp(started) if started else None,
@@ -902,7 +960,7 @@ def rehearsal_report(results: Any, options: Mapping | None = None) -> dict:
         "success_criteria": criteria,
         "problems": problems(results, opts.get("known_problems") or None, metrics, expected, aliases),
         "evaluation": _evaluation(phases),
-        "verdict": rehearsal_verdict(results, expected, metrics, criteria, aliases),
+        "verdict": rehearsal_verdict(results, expected, metrics, criteria, aliases, check_mode),
         "timeline": report_timeline(results, expected, aliases),
         "resources": _evidence_rows(phases, opts.get("resource_keys") or DEFAULT_RESOURCE_KEYS, False),
         "versions": _evidence_rows(phases, opts.get("version_keys") or DEFAULT_VERSION_KEYS, True),

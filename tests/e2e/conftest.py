@@ -33,7 +33,7 @@ from harness import E2EError, E2EStack, log  # noqa: E402  pylint: disable=wrong
 # Fault families in the order they run: the cheap refusals first, the secret scan last
 # (it reads the output of every run before it).
 MODULE_ORDER = ["test_baseline", "test_preflight_faults", "test_backup_faults", "test_deploy_faults",
-                "test_dependency_faults", "test_load_faults", "test_secrets"]
+                "test_dependency_faults", "test_load_faults", "test_check_mode", "test_retention", "test_secrets"]
 
 ENABLED = os.environ.get("FP_E2E") == "1"
 

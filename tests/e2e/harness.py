@@ -456,8 +456,8 @@ class E2EStack:
     # --- runs ------------------------------------------------------------------------------
     def rehearse(self, name: str, *, skip_tags: list | None = None, extra_vars: dict | None = None,
                  hooks: dict | None = None, inventory: Path | None = None, playbook: str = "rehearsal.yml",
-                 timeout: float = 1800, verbosity: int = 0, args: list | None = None) -> Run:
-        """ansible-playbook rehearsal.yml -i <inventory> [-e @extra] [--skip-tags ...] [args...]."""
+                 timeout: float = 1800, verbosity: int = 0, extra_args: list | None = None) -> Run:
+        """ansible-playbook rehearsal.yml -i <inventory> [-e @extra] [--skip-tags ...] [extra_args]."""
         index = len(self.runs) + 1
         run_dir = self.runs_dir / f"{index:02d}-{name}"
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -477,7 +477,7 @@ class E2EStack:
             argv += ["-e", f"@{extra}"]
         if skip_tags:
             argv += ["--skip-tags", ",".join(skip_tags)]
-        argv += list(args or [])
+        argv += [str(arg) for arg in extra_args or []]
         (run_dir / "command").write_text(" ".join(argv) + "\n")
         reports_before = set(self.results_dir.glob("staging_rehearsal_*.json"))
         log(f"run {index:02d} {name}: {' '.join(argv[1:])}")

@@ -41,7 +41,7 @@ def test_a_tag_selection_cannot_skip_the_guard(stack, tags):
     is tagged always, so the run is refused exactly as the phase playbooks refuse it."""
     inventory = stack.write_inventory(stack.work / "inventory-public-host", {"rehearsal_public_host": "api.footballpred.com"})
     before = stack.snapshot()
-    run = stack.rehearse(f"fault-production-host-tags-{tags}", inventory=inventory, args=["--tags", tags])
+    run = stack.rehearse(f"fault-production-host-tags-{tags}", inventory=inventory, extra_args=["--tags", tags])
     after = stack.snapshot()
 
     expect = Expect(f"--tags {tags} against a production host name")
@@ -56,7 +56,7 @@ def test_a_tag_selection_cannot_skip_the_guard(stack, tags):
 def test_flags_that_would_skip_the_safety_nets_are_refused(stack, flags):
     """Flags that tags cannot protect against are refused before any task runs."""
     before = stack.snapshot()
-    run = stack.rehearse("fault-unsafe-flags-" + flags[0].strip("-"), args=flags)
+    run = stack.rehearse("fault-unsafe-flags-" + flags[0].strip("-"), extra_args=flags)
     after = stack.snapshot()
 
     expect = Expect(" ".join(flags))

@@ -437,3 +437,64 @@ def test_every_filter_is_documented():
         doc = yaml.safe_load(doc_file.read_text(encoding="utf-8"))
         assert doc["DOCUMENTATION"]["name"] == name
         assert {"EXAMPLES", "RETURN"} <= set(doc)
+
+
+# ---------------------------------------------------------------- check mode (--check)
+
+def check_mode_results() -> dict:
+    """What an `ansible-playbook --check` run records: read-only phases ran, the rest skipped."""
+    results = passing_results()
+    phases = results["phases"]
+    phases["backup"] = _phase("10:00:20", "10:00:25", 5.0,
+                              [_check("source fingerprint", value="12 tables"),
+                               _check("pg_dump", "not_run", detail="check mode: nothing dumped")])
+    phases["deploy"] = _phase("10:00:30", "10:00:40", 10.0,
+                              [_check("deploy", "not_run", "check mode", detail="would: build; up app")],
+                              status="not_run")
+    phases["load_test"] = _phase("10:05:00", "10:05:01", 1.0,
+                                 [_check("load test run", "skipped", "check mode", detail="would run Locust")],
+                                 status="skipped")
+    for name in ("rollback_container", "rollback_database", "rollback_config", "post_rollback"):
+        phases[name] = _phase("10:06:00", "10:06:01", 1.0,
+                              [_check(name, "skipped", "check mode", detail=f"would {name}")], status="skipped")
+    return results
+
+
+def test_check_mode_verdict_says_check_mode_and_is_never_ready():
+    verdict = report.rehearsal_verdict(check_mode_results(), check_mode=True)
+    assert verdict["status"] == "check_mode"
+    assert verdict["check_mode"] is True
+    assert verdict["ready_for_production"] is False
+    assert verdict["failures"] == []
+    assert "Check mode" in verdict["summary"] and "nothing was changed" in verdict["summary"]
+    # Without the flag the same results are an incomplete rehearsal, not a pass.
+    assert report.rehearsal_verdict(check_mode_results())["status"] == "incomplete"
+
+
+def test_check_mode_lists_what_was_skipped_never_as_passed():
+    verdict = report.rehearsal_verdict(check_mode_results(), check_mode=True)
+    assert verdict["skipped_phases"] == ["deploy", "load_test", "rollback_container", "rollback_database",
+                                         "rollback_config", "post_rollback"]
+    assert "preflight" in verdict["ran_phases"] and "backup" in verdict["ran_phases"]
+    assert "deploy" not in verdict["ran_phases"]
+    skipped = {(row["phase"], row["check"]) for row in verdict["skipped"]}
+    assert ("backup", "pg_dump") in skipped and ("load_test", "load test run") in skipped
+    assert any("would run Locust" in line for line in verdict["not_verified"])
+
+
+def test_check_mode_still_fails_when_a_read_only_check_failed():
+    results = check_mode_results()
+    results["phases"]["health"]["checks"][0]["status"] = "failed"
+    results["phases"]["health"]["status"] = "failed"
+    verdict = report.rehearsal_verdict(results, check_mode=True)
+    assert verdict["status"] == "failed"
+    assert any("phase health failed" in reason for reason in verdict["failures"])
+
+
+def test_check_mode_in_the_report_view():
+    view = report.rehearsal_report(check_mode_results(), {"check_mode": True})
+    assert view["check_mode"]["enabled"] is True
+    assert view["verdict"]["status"] == "check_mode"
+    assert "load_test" in view["check_mode"]["skipped_phases"]
+    assert report.rehearsal_report(passing_results())["check_mode"] == {"enabled": False}
+    assert report.status_label("check_mode", icon=False) == "check mode"

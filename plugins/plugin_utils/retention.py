@@ -1,0 +1,133 @@
+# Copyright: (c) 2026, Football Prediction Platform SRE
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Which leftovers of the rollback drills to remove: a pure, unit-tested decision.
+
+The drills leave two kinds of leftovers, each named <prefix><stamp>:
+
+- databases ``<db>_replaced_<YYYYmmdd_HHMMSS>`` (the live database the database drill
+  swapped out, kept for forensics);
+- app image tags ``staging-backup-<YYYYmmdd-HHMMSS>`` (the image that ran before the
+  container drill).
+
+``retention_plan`` keeps the ``keep`` newest (by the stamp in the name, never by the
+order the engine lists them in) and proposes the others for removal, except what is
+protected: a protected name is never removed, and an image that is in use or a rollback
+target (a protected id) always keeps at least one tag - removing a tag whose image has
+another tag only untags it, so such a tag may go. Anything whose name does not end in a
+stamp is left alone (not ours to judge).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+# 20261202_204500 (database drill) or 20261202-204500 (image tag): rollback_stamp, with
+# '_' replaced by '-' in tags.
+STAMP_RE = re.compile(r"^(\d{8})[_-](\d{6})$")
+
+
+class RetentionError(ValueError):
+    """The input of retention_plan is not what the rollback role lists."""
+
+
+def parse_stamp(suffix: str) -> datetime | None:
+    """The time of a ``YYYYmmdd_HHMMSS`` / ``YYYYmmdd-HHMMSS`` suffix, or None."""
+    match = STAMP_RE.match(suffix)
+    if not match:
+        return None
+    try:
+        return datetime.strptime(match.group(1) + match.group(2), "%Y%m%d%H%M%S")
+    except ValueError:
+        return None
+
+
+def _item(raw) -> tuple[str, str]:
+    if isinstance(raw, str):
+        return raw, ""
+    if isinstance(raw, Mapping) and isinstance(raw.get("name"), str):
+        return raw["name"], str(raw.get("id") or "")
+    raise RetentionError(f"expected a name or a mapping with 'name' (and 'id'), got {raw!r}")
+
+
+def retention_plan(items: Iterable, prefix: str, keep: int,
+                   protected_names: Iterable[str] = (), protected_ids: Iterable[str] = ()) -> dict:
+    """Split leftovers into what to keep and what to remove.
+
+    ``items``: names, or mappings ``{name, id}`` (an image tag and its image id).
+    ``prefix``: e.g. ``staging_replaced_`` or ``staging-backup-``; only ``<prefix><stamp>``
+    names are candidates. ``keep``: how many of the newest candidates to keep (>= 0).
+    ``protected_names``: never removed, not counted towards ``keep``. ``protected_ids``:
+    images in use or rollback targets; each keeps at least one of its tags (any tag in
+    ``items``, e.g. ``staging-latest``): when every one of its tags would go, its newest
+    candidate stays, as protected.
+
+    Returns ``{'remove': [names, oldest first], 'keep': [names, newest first],
+    'protected': [names], 'ignored': [names], 'reasons': {name: why}}``.
+    """
+    if isinstance(keep, bool):
+        raise RetentionError("keep must be an integer >= 0, not a boolean")
+    try:
+        keep = int(keep)
+    except (TypeError, ValueError) as exc:
+        raise RetentionError(f"keep must be an integer >= 0, got {keep!r}") from exc
+    if keep < 0:
+        raise RetentionError(f"keep must be an integer >= 0, got {keep}")
+    if not isinstance(prefix, str) or not prefix:
+        raise RetentionError("prefix must be a non-empty string")
+    if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
+        raise RetentionError("items must be a list")
+    names_protected = {str(name) for name in protected_names or () if name}
+    ids_protected = {str(value) for value in protected_ids or () if value}
+
+    candidates, protected, ignored, reasons = [], [], [], {}
+    ids = {}
+    for raw in items:
+        name, image_id = _item(raw)
+        if name in ids:
+            continue
+        ids[name] = image_id
+        stamp = parse_stamp(name[len(prefix):]) if name.startswith(prefix) else None
+        if stamp is None:
+            ignored.append(name)
+            reasons[name] = f"not named {prefix}<stamp>: left alone"
+        elif name in names_protected:
+            protected.append(name)
+            reasons[name] = "in use or a rollback target: never removed"
+        else:
+            candidates.append((stamp, name))
+    candidates.sort(reverse=True)  # newest first; equal stamps by name, deterministic
+    kept = [name for _stamp, name in candidates[:keep]]
+    removed = [name for _stamp, name in candidates[keep:]]  # newest first here
+    for position, name in enumerate(kept, start=1):
+        reasons[name] = f"newest {position} of {keep} kept"
+    for image_id in sorted(ids_protected):
+        tags = [name for name, tag_id in ids.items() if tag_id == image_id]
+        if tags and all(name in removed for name in tags):
+            last = next(name for name in removed if name in tags)  # the newest of them
+            removed.remove(last)
+            protected.append(last)
+            reasons[last] = f"last tag of image {image_id[:19]}, which is in use or a rollback target: kept"
+    removed.reverse()  # oldest first
+    for name in removed:
+        reasons[name] = f"older than the {keep} newest: removed" + (
+            f" (image {ids[name][:19]} keeps another tag)" if ids[name] in ids_protected else "")
+    return {"remove": removed, "keep": kept, "protected": protected, "ignored": ignored, "reasons": reasons}
+
+
+def image_tags(images: Iterable, repository: str) -> list[dict]:
+    """``[{name: tag, id: image id}]`` of every ``<repository>:<tag>`` in ``images``, the
+    image list of ``community.docker.docker_host_info`` (``Id``, ``RepoTags``)."""
+    if isinstance(images, (str, bytes)) or not isinstance(images, Iterable):
+        raise RetentionError("images must be a list")
+    prefix = f"{repository}:"
+    found = []
+    for image in images:
+        if not isinstance(image, Mapping):
+            raise RetentionError(f"an image must be a mapping with Id and RepoTags, got {image!r}")
+        for ref in image.get("RepoTags") or ():
+            if isinstance(ref, str) and ref.startswith(prefix) and len(ref) > len(prefix):
+                found.append({"name": ref[len(prefix):], "id": str(image.get("Id") or "")})
+    return found
