@@ -241,7 +241,7 @@ def test_refused_job_still_publishes_its_artifacts(stack):
     """A production-like inventory (the database on production's port 5432): preflight
     refuses, the job fails, and AWX still gets the report's verdict and phases."""
     before = {service: state.get("id") for service, state in stack.containers().items()}
-    directory, _ = private_data_dir(stack, "refused", {"rehearsal_db_port": 5432})
+    directory = private_data_dir(stack, "refused", {"rehearsal_db_port": 5432})[0]
     job = run_job(stack, directory, "refused", timeout=600)
     assert job.status == "failed" and job.rc != 0, job.describe()
     assert job.report.get("verdict") == "failed", job.describe()
