@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The test command (README): scripts/test.sh [all|unit|static|integration|e2e]
+# The test command (README): scripts/test.sh [all|unit|static|integration|e2e|remote]
 #   unit         collection unit tests (modules, filters) and the example app's unit tests
 #   static       ansible-lint --profile production, ansible-test sanity, collection build
 #   integration  real stack in Docker: the modules, then the roles in the runbook's order,
 #                then the fast subset of the fault-injection suite (scripts/e2e.sh --fast)
 #   e2e          only that fault subset (the full suite: scripts/e2e.sh)
+#   remote       only the remote-target tests over SSH (scripts/test-remote.sh; they are part
+#                of the fast subset, so `integration` and `all` run them too)
 # A Docker engine is started only when none answers, and stopped again afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -90,6 +92,11 @@ e2e_tests() {
   FP_TEST_RESULTS=$RESULTS_DIR scripts/e2e.sh --fast
 }
 
+remote_tests() {
+  log "Remote target over SSH (tests/e2e/test_remote_target.py, isolated stack)"
+  FP_TEST_RESULTS=$RESULTS_DIR scripts/test-remote.sh
+}
+
 summary() {
   "$PY" - "$RESULTS_DIR" <<'PYEOF'
 import glob, sys, xml.etree.ElementTree as ET
@@ -110,7 +117,8 @@ case $STAGE in
   static) static_checks ;;
   integration) integration_tests ;;
   e2e) e2e_tests ;;
+  remote) remote_tests ;;
   all) unit_tests; static_checks; integration_tests ;;
-  *) echo "usage: $0 [all|unit|static|integration|e2e]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|unit|static|integration|e2e|remote]" >&2; exit 2 ;;
 esac
 summary
