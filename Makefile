@@ -1,7 +1,7 @@
 # Two commands matter (see README.md):
 #   make rehearsal   - the full rehearsal against the local example stack
 #   make test        - every test: unit, sanity, lint, integration against the real stack
-.PHONY: deps rehearsal test test-unit test-static test-integration stack-up stack-down engine-down clean-stack
+.PHONY: deps rehearsal test test-unit test-static test-integration test-remote stack-up stack-down engine-down clean-stack
 
 VENV ?= .venv
 
@@ -27,6 +27,10 @@ test-static: deps
 
 test-integration: deps
 	scripts/test.sh integration
+
+# The rehearsal over SSH against a non-root sudo user whose Python is the target's (root needed).
+test-remote: deps
+	scripts/test.sh remote
 
 stack-up: deps
 	scripts/stack.sh up

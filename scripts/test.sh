@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command (README): scripts/test.sh [all|unit|static|integration|e2e]
+# The test command (README): scripts/test.sh [all|unit|static|integration|first-run|e2e|remote]
 #   unit         collection unit tests (modules, filters) and the example app's unit tests
 #   static       ansible-lint --profile production, ansible-test sanity, collection build
 #   integration  real stack in Docker: first the README's main command as a newcomer runs
@@ -8,6 +8,8 @@
 #   first-run    only that: `make rehearsal` from a clone in a path with a space, started
 #                from another directory, after the stack, its volumes and app images are removed
 #   e2e          only that fault subset (the full suite: scripts/e2e.sh)
+#   remote       only the remote-target tests over SSH (scripts/test-remote.sh; they are part
+#                of the fast subset, so `integration` and `all` run them too)
 # A Docker engine is started only when none answers, and stopped again afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -99,6 +101,11 @@ e2e_tests() {
   FP_TEST_RESULTS=$RESULTS_DIR scripts/e2e.sh --fast
 }
 
+remote_tests() {
+  log "Remote target over SSH (tests/e2e/test_remote_target.py, isolated stack)"
+  FP_TEST_RESULTS=$RESULTS_DIR scripts/test-remote.sh
+}
+
 summary() {
   "$PY" - "$RESULTS_DIR" <<'PYEOF'
 import glob, sys, xml.etree.ElementTree as ET
@@ -120,7 +127,8 @@ case $STAGE in
   integration) integration_tests ;;
   e2e) e2e_tests ;;
   first-run) eval "$(scripts/local-engine.sh up)"; first_run ;;
+  remote) remote_tests ;;
   all) unit_tests; static_checks; integration_tests ;;
-  *) echo "usage: $0 [all|unit|static|integration|first-run|e2e]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|unit|static|integration|first-run|e2e|remote]" >&2; exit 2 ;;
 esac
 summary
