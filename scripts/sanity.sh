@@ -8,6 +8,14 @@
 #   scripts/sanity.sh                                           # every sanity test
 #   scripts/sanity.sh --test validate-modules                   # one test
 #   scripts/sanity.sh --test pep8 plugins/modules/db_check.py   # one test, some files
+#   scripts/sanity.sh units                                     # ansible-test units (--venv)
+#   scripts/sanity.sh units tests/unit/plugins/filter           # some unit tests
+#
+# `units` runs `ansible-test units --venv --requirements` on the same layout, with the
+# example project copied too (role tests render its templates) and the collections of
+# tests/unit/requirements.yml beside the collection. Those are copied from the ones the
+# project's .venv holds (the ansible package), checked against the versions asked for, so
+# no Galaxy server is needed.
 #
 # ansible-test runs in its own venv ($FP_SANITY_DIR/venv) with the project's ansible-core
 # and installs the linters it pins there (--requirements), so the project's .venv is
@@ -16,6 +24,8 @@
 # Environment: FP_SANITY_DIR (default /tmp/sanity), FP_SANITY_PYTHON (default python3.11).
 set -euo pipefail
 
+mode=sanity
+if [[ ${1:-} == units ]]; then mode=units; shift; fi
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=${FP_SANITY_DIR:-/tmp/sanity}
 python=${FP_SANITY_PYTHON:-python3.11}
@@ -93,7 +103,8 @@ collection_files() {
             [[ $file == collections/* ]] && continue
             # Separate projects that the collection does not ship (galaxy.yml build_ignore):
             # the example app has its own tests and linters, the benchmarks are scripts.
-            [[ $file == examples/* || $file == bench/* ]] && continue
+            [[ $file == bench/* ]] && continue
+            [[ $file == examples/* && $mode == sanity ]] && continue
             [[ -e $root/$file || -L $root/$file ]] && printf '%s\0' "$file"
         done
     else
@@ -109,9 +120,43 @@ copy_tree() {
     collection_files | tar -C "$root" --null -T - -cf - | tar -C "$dest" -xf -
 }
 
+# The collections tests/unit/requirements.yml names, from the project's .venv, next to
+# the collection (ansible-test puts $work on the collections path).
+unit_collections() {
+    rm -rf "$work/ansible_collections/community" "$work/ansible_collections/ansible"
+    "$root/.venv/bin/python" - "$root/tests/unit/requirements.yml" "$work/ansible_collections" <<'EOF'
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import ansible_collections
+import yaml
+from ansible.galaxy.dependency_resolution.versioning import meets_requirements
+
+requirements, dest = yaml.safe_load(Path(sys.argv[1]).read_text())["collections"], Path(sys.argv[2])
+sources = [Path(p) for p in ansible_collections.__path__]
+for entry in requirements:
+    namespace, name = entry["name"].split(".")
+    found = next((s / namespace / name for s in sources if (s / namespace / name / "MANIFEST.json").is_file()), None)
+    if found is None:
+        sys.exit(f"sanity.sh: {entry['name']} is not installed in .venv (make deps)")
+    version = json.loads((found / "MANIFEST.json").read_text())["collection_info"]["version"]
+    if not meets_requirements(version, entry.get("version", "*")):
+        sys.exit(f"sanity.sh: {entry['name']} {version} in .venv does not satisfy {entry['version']}")
+    shutil.copytree(found, dest / namespace / name, symlinks=True)
+    print(f"sanity.sh: {entry['name']} {version} (wanted {entry.get('version', '*')})", file=sys.stderr)
+EOF
+}
+
 make_venv
 make_pip_bootstrap
 copy_tree
 python_version=$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+if [[ $mode == units ]]; then
+    unit_collections
+    cd "$dest"
+    exec "$venv/bin/ansible-test" units --venv --requirements --python "$python_version" --color no "$@"
+fi
 cd "$dest"
 exec "$venv/bin/ansible-test" sanity --requirements --python "$python_version" --color no "$@"

@@ -13,6 +13,7 @@ import copy
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -216,6 +217,8 @@ def test_awx_tasks_use_documented_options_and_choices():
     tasks = _awx_tasks()
     modules = sorted({module for module, _args in tasks})
     ansible_doc = Path(sys.executable).with_name("ansible-doc")
+    if not ansible_doc.exists():  # ansible-test units: the CLI is on PATH
+        ansible_doc = Path(shutil.which("ansible-doc") or ansible_doc)
     docs = json.loads(subprocess.run([str(ansible_doc), "-j", *modules], capture_output=True, text=True,
                                      check=True, timeout=300).stdout)
     for module, args in tasks:

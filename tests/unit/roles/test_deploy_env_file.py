@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,9 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 ROLE = REPO_ROOT / "roles" / "deploy"
 TEMPLATE = REPO_ROOT / "examples" / "football-prediction" / ".env.staging.example"
 LOCAL_INVENTORY = REPO_ROOT / "inventories" / "local"
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+_VENV_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+# ansible-test units runs its own interpreter and puts the ansible CLI on PATH instead.
+ANSIBLE_PLAYBOOK = _VENV_PLAYBOOK if _VENV_PLAYBOOK.exists() else Path(shutil.which("ansible-playbook") or _VENV_PLAYBOOK)
 
 PORT_KEYS = ("API_PORT", "APP_PORT", "STAGING_DB_PORT", "REDIS_PORT", "KAFKA_PORT", "KAFKA_BOOTSTRAP_SERVERS",
              "MLFLOW_PORT", "MLFLOW_TRACKING_URI", "PROMETHEUS_PORT", "PROMETHEUS_URL", "STAGING_REDIS_URL")

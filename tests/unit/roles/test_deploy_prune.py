@@ -26,7 +26,9 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 ROLE = REPO_ROOT / "roles" / "deploy"
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+_VENV_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+# ansible-test units runs its own interpreter and puts the ansible CLI on PATH instead.
+ANSIBLE_PLAYBOOK = _VENV_PLAYBOOK if _VENV_PLAYBOOK.exists() else Path(shutil.which("ansible-playbook") or _VENV_PLAYBOOK)
 
 REPO = "fp-unit/app"
 ID = {n: f"sha256:{n:064x}" for n in range(1, 13)}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,9 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO_ROOT / "examples" / "football-prediction"
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+_VENV_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+# ansible-test units runs its own interpreter and puts the ansible CLI on PATH instead.
+ANSIBLE_PLAYBOOK = _VENV_PLAYBOOK if _VENV_PLAYBOOK.exists() else Path(shutil.which("ansible-playbook") or _VENV_PLAYBOOK)
 
 PLAYBOOK = """\
 - name: Judge the env file as preflight does
