@@ -72,11 +72,16 @@ def test_make_rehearsal_from_a_clone_in_a_path_with_a_space_with_no_stack(tmp_pa
     phases = report["rehearsal_results"]["phases"]
     for phase in ("preflight", "backup", "deploy", "health", "functional", "load_test"):
         assert phases[phase]["status"] in ("passed", "warned"), (phase, phases[phase]["status"])
-    # The upgrade went from the baseline to the release built from this source.
+    # The upgrade went from the baseline (N-1, now staging-previous, the rollback drill's
+    # target) to the release built from this source (staging-latest); the stack is healthy.
     health = json.loads(subprocess.run(["curl", "-fsS", "http://127.0.0.1:8001/health"], capture_output=True,
                                        check=True, text=True).stdout)
+    assert health["status"] == "healthy", health
     version = (clone / "examples/football-prediction/VERSION").read_text().strip()
-    assert health["version"] == version
-    previous = docker(env, "image", "inspect", f"{APP_IMAGE}:staging-previous", "--format",
+
+    def image_version(tag: str) -> str:
+        return docker(env, "image", "inspect", f"{APP_IMAGE}:{tag}", "--format",
                       "{{ index .Config.Labels \"org.opencontainers.image.version\" }}").strip()
-    assert previous == f"{version}-baseline"
+
+    assert image_version("staging-latest") == version
+    assert image_version("staging-previous") == f"{version}-baseline"
