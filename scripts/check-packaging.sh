@@ -11,13 +11,15 @@
 # requirements-galaxy.txt): the importer pins ansible-core/ansible-lint versions of its own
 # that must not change .venv. The importer is configured for no container engine (no
 # ansible-test) and the import fails on any ERROR line of its log. Nothing is written
-# outside FP_PACKAGING_DIR (default: a new temporary directory), .venv-galaxy and pip's cache.
+# outside FP_PACKAGING_DIR (default: a temporary directory, removed when all checks pass),
+# .venv-galaxy and pip's cache.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 venv=${FP_GALAXY_VENV:-$root/.venv-galaxy}
 python=${FP_GALAXY_PYTHON:-python3}
 work=${FP_PACKAGING_DIR:-}
+own_work=0
 
 log() { printf 'check-packaging: %s\n' "$*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
@@ -25,6 +27,7 @@ die() { log "FAIL: $*"; exit 1; }
 work_dir() {
     if [[ -z $work ]]; then
         work=$(mktemp -d /tmp/fp-packaging.XXXXXX)
+        own_work=1
     fi
     mkdir -p "$work"
 }
@@ -135,6 +138,8 @@ case $stage in
         contents "$tarball"
         importer "$tarball"
         introspect "$tarball"
-        log "all packaging checks passed (work dir $work)" ;;
+        log "all packaging checks passed"
+        # A temporary work dir is kept only when a check failed (its logs are named above).
+        if ((own_work)); then rm -rf "$work"; fi ;;
     *) echo "usage: $0 [all|build|importer TARBALL|introspect TARBALL|contents TARBALL]" >&2; exit 2 ;;
 esac

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README): scripts/test.sh [all|unit|static|integration|first-run|e2e|remote]
 #   unit         collection unit tests (modules, filters) and the example app's unit tests
-#   static       ansible-lint --profile production, ansible-test sanity, collection build
+#   static       ansible-lint --profile production, ansible-test sanity, packaging (the built
+#                tarball through galaxy-importer and ansible-builder, scripts/check-packaging.sh)
 #   integration  real stack in Docker: first the README's main command as a newcomer runs
 #                it (first-run), then the modules, the roles in the runbook's order, and the
 #                fast subset of the fault-injection suite (scripts/e2e.sh --fast)
@@ -45,15 +46,10 @@ static_checks() {
   "$ROOT/.venv/bin/ansible-lint" --profile production
   log "ansible-test sanity"
   scripts/sanity.sh
-  log "Collection build carries no tests, examples or caches"
-  local out; out=$(mktemp -d)
-  "$ROOT/.venv/bin/ansible-galaxy" collection build --force --output-path "$out" >/dev/null
-  local tarball; tarball=$(ls "$out"/footballpred-rehearsal-*.tar.gz)
-  if tar -tzf "$tarball" | grep -E '^(tests|examples|bench|extensions|\.venv[^/]*|collections)/'; then
-    echo "collection tarball carries files it must not" >&2; exit 1
-  fi
-  echo "tarball: $(basename "$tarball") $(du -k "$tarball" | cut -f1) KiB"
-  rm -rf "$out"
+  log "Packaging: tarball contents, galaxy-importer, ansible-builder introspect (tests/packaging)"
+  local started=$SECONDS
+  run_pytest packaging -q --timeout 1200 tests/packaging
+  echo "packaging checks: $((SECONDS - started)) s"
 }
 
 STARTED_ENGINE=0
