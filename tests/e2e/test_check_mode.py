@@ -75,6 +75,8 @@ def test_check_mode_changes_nothing_and_reports_what_would_run(stack):
                     run.phase_status(phase))
         ran = [c.get("name") for c in run.checks(phase) if c.get("status") in ("passed", "warned", "failed")]
         expect.equal(ran, [], f"no check of {phase} reported as run")
+    # No backup is made, so the phase is not passed, though its source fingerprint ran.
+    expect.equal(run.phase_status("backup"), "skipped", "phase backup recorded as skipped (no dump made)")
     # The deploy records the state it found (read-only: commit, containers) and is itself not run.
     expect.that(run.phase_status("deploy") in ("skipped", "not_run"), "phase deploy recorded as not run",
                 run.phase_status("deploy"))
