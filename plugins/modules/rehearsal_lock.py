@@ -12,7 +12,7 @@ short_description: Take or release the one-rehearsal-per-host lock
 version_added: 0.2.0
 description:
   - The lock is a file on the target whose content names its holder (a JSON record). It
-    appears atomically with that content: the record is written to a private file first and
+    appears atomically with that content - the record is written to a private file first and
     hard-linked to the lock name, and C(link(2)) fails when the name already exists, so of
     two runs racing for a free lock exactly one wins, and the other is told who did.
   - A lock held by another run is refused with a message naming the holder (pid,

@@ -380,3 +380,12 @@ def test_no_results_at_all_reports_everything_as_not_run(tmp_path):
     assert document["rehearsal_results"]["phases"] == {}
     markdown = (out / "empty.md").read_text(encoding="utf-8")
     assert "**◐ incomplete**" in markdown and "| Ready for production | no |" in markdown
+
+
+def test_an_unset_webhook_url_is_no_webhook(tmp_path):
+    # AWX passes an empty survey answer as null; that means "no webhook", not a crash.
+    proc = run_playbook(REPO_ROOT / "playbooks" / "report.yml", {
+        "rehearsal_results_dir": str(tmp_path), "report_results_file": str(FIXTURE),
+        "report_fail_on_verdict": False, "report_webhook_url": None})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (tmp_path / f"staging_rehearsal_{STAMP}.md").is_file()
