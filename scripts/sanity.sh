@@ -3,7 +3,7 @@
 #
 # ansible-test insists on the path .../ansible_collections/<namespace>/<name>, and the
 # repository root is the collection root, so the collection's files (those git would
-# commit, without the collections/ self-link) are copied into such a path first.
+# commit, without the collections/ self-link and playbooks/collections) are copied into such a path first.
 #
 #   scripts/sanity.sh                                           # every sanity test
 #   scripts/sanity.sh --test validate-modules                   # one test
@@ -100,7 +100,7 @@ collection_files() {
     if git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
         local file
         git -C "$root" ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' file; do
-            [[ $file == collections/* ]] && continue
+            [[ $file == collections/* || $file == playbooks/collections ]] && continue
             # Separate projects that the collection does not ship (galaxy.yml build_ignore):
             # the example app has its own tests and linters, the benchmarks are scripts.
             [[ $file == bench/* ]] && continue
@@ -108,7 +108,7 @@ collection_files() {
             [[ -e $root/$file || -L $root/$file ]] && printf '%s\0' "$file"
         done
     else
-        (cd "$root" && find . \( -path ./.venv -o -path ./.git -o -path ./collections -o -path ./tests/output \
+        (cd "$root" && find . \( -path ./.venv -o -path ./.git -o -path ./collections -o -path ./playbooks/collections -o -path ./tests/output \
             -o -path ./rehearsal_results -o -path ./examples -o -path ./bench -o -name .wheelhouse -o -name __pycache__ -o -name .pytest_cache \
             -o -name .ansible \) -prune -o \( -type f -o -type l \) -print0)
     fi

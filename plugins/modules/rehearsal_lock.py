@@ -32,7 +32,7 @@ options:
   state:
     description:
       - V(present) takes the lock (or confirms that this run holds it).
-      - V(absent) releases it, only if it carries O(holder.token); a lock that now names
+      - V(absent) releases it, only if it carries the C(token) of O(holder); a lock that now names
         another run is left alone.
     type: str
     choices: [present, absent]

@@ -37,7 +37,7 @@ def test_of_two_runs_racing_for_a_free_lock_exactly_one_wins_and_the_other_names
             run.start()
         for run in runs:
             run.join(timeout=30)
-        results = sorted(outcomes.get(timeout=5) for _ in runs)
+        results = sorted(outcomes.get(timeout=5) for _run in runs)
         states = [state for _token, state, _msg in results]
         assert sorted(states) == ["held", "taken"], results
         winner = next(token for token, state, _msg in results if state == "taken")
