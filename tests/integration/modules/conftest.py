@@ -196,7 +196,7 @@ def ansible_module(collections_path, stack, tmp_path):
         env.update(ANSIBLE_COLLECTIONS_PATH=collections_path, ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_NOCOLOR="1",
                    ANSIBLE_RETRY_FILES_ENABLED="0")
         env.update(extra_env or {})
-        argv = [command, "-i", "localhost,", "-c", "local", "-e", "ansible_python_interpreter=%s" % sys.executable,
+        argv = [command, "-i", "localhost,", "-c", "local", "-e", json.dumps({"ansible_python_interpreter": sys.executable}),
                 str(playbook)]
         if check:
             argv.append("--check")

@@ -187,7 +187,7 @@ def prune(tmp_path: Path, docker_host: str, *args: str, **play_vars) -> dict:
     for name in ("ANSIBLE_CONFIG", "DOCKER_API_VERSION", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"):
         env.pop(name, None)
     argv = [str(ANSIBLE_PLAYBOOK), str(playbook), "-i", "localhost,",
-            "-e", f"ansible_python_interpreter={sys.executable}", *args]
+            "-e", json.dumps({"ansible_python_interpreter": sys.executable}), *args]
     result = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(out.read_text(encoding="utf-8"))
