@@ -118,7 +118,10 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
-        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(self._task.args)
+        given = dict(self._task.args or {})
+        if given.get("status") in ("", None):  # "{{ 'skipped' if ... else '' }}": no override
+            given.pop("status", None)
+        validation = ArgumentSpecValidator(ARGUMENT_SPEC).validate(given)
         if validation.error_messages:
             raise AnsibleActionFail("record_phase: " + "; ".join(validation.error_messages))
         args = validation.validated_parameters
@@ -127,7 +130,9 @@ class ActionModule(ActionBase):
 
         now = datetime.now(timezone.utc).isoformat()
         run_id = this_run_id()
-        current = task_vars.get(RESULTS)
+        current = (task_vars.get("ansible_facts") or {}).get(RESULTS)
+        if current is None:  # results given as a variable (a test, or a user's extra vars)
+            current = task_vars.get(RESULTS)
         if current is not None:
             current = current_results(self._templar.template(current), run_id)
         run = {"id": run_id, "started_at": now, "host": task_vars.get("inventory_hostname"),
