@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """How much of roles/*/tasks is a program written in Jinja (issue 12's counts).
 
     scripts/role-metrics.py [ROOT]          # a checkout (default: this one)
