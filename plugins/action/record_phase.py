@@ -100,7 +100,8 @@ def phase_record(args: dict, ended_at: str) -> dict:
 def recorded(results: dict | None, phase: str, record: dict, run: dict) -> dict:
     """The results with ``record`` as phase ``phase``; ``run`` starts results that do not exist yet."""
     base = copy.deepcopy(results) if results else {"run": run, "phases": {}}
-    return merged(base, {"phases": {phase: record}})
+    base.setdefault("phases", {})[phase] = record  # a phase recorded again is replaced, evidence too
+    return base
 
 
 def failure_text(phase: str, record: dict) -> str:

@@ -27,7 +27,7 @@ author:
   - Football Prediction Platform SRE (@footballpred)
 options:
   phase:
-    description: Name of the phase to record (see docs/CONVENTIONS.md). Recording a phase again replaces its checks.
+    description: Name of the phase to record (see docs/CONVENTIONS.md). Recording a phase again replaces its record (checks and evidence).
     type: str
   started_at:
     description: ISO 8601 start time of the phase. Required with O(phase).

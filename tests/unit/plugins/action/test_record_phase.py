@@ -62,13 +62,13 @@ def test_a_judge_name_is_a_name_and_must_exist():
         action.run_judge("nosuchjudge", {}, {})
 
 
-def test_recording_merges_phases_and_replaces_a_phase_checks():
+def test_recording_keeps_other_phases_and_replaces_a_phase_recorded_again():
     run = {"id": "c:1", "started_at": "t0"}
     results = action.recorded(None, "backup", {"status": "passed", "checks": [1], "evidence": {"a": 1}}, run)
     results = action.recorded(results, "deploy", {"status": "failed", "checks": [2]}, run)
     again = action.recorded(results, "backup", {"status": "warned", "checks": [3], "evidence": {"b": 2}}, run)
     assert list(again["phases"]) == ["backup", "deploy"]
-    assert again["phases"]["backup"] == {"status": "warned", "checks": [3], "evidence": {"a": 1, "b": 2}}
+    assert again["phases"]["backup"] == {"status": "warned", "checks": [3], "evidence": {"b": 2}}
     assert results["phases"]["backup"]["checks"] == [1], "the earlier results were not copied"
 
 
