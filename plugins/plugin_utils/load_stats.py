@@ -32,7 +32,6 @@ SIZE_UNITS = {
 }
 
 
-
 class LoadStatsError(ValueError):
     """Input that is not what the tool writes (the filters raise it as a filter error)."""
 
@@ -292,4 +291,3 @@ def series_summary(values: list) -> dict:
         return {"samples": 0, "min": None, "max": None, "mean": None, "last": None}
     return {"samples": len(numbers), "min": min(numbers), "max": max(numbers),
             "mean": round(sum(numbers) / len(numbers), 3), "last": numbers[-1]}
-

@@ -79,7 +79,7 @@ def _source(probes: dict, targets: dict) -> tuple[list, dict]:
                   f"{fingerprint.get('latency_ms')} ms")
     else:
         value, detail = "unavailable", source.get("error", "") or fingerprint.get("error", "")
-    target = "every table of " + ", ".join(targets.get("fingerprint_schemas") or [])
+    target = "every table of " + ", ".join(targets.get("fingerprint_schemas") or []) + " readable"
     evidence = {"server_version": (source.get("server_version") or {}).get("raw", "unknown"),
                 "database": targets.get("database")}
     return [judged("source fingerprint", ok, value, target, detail)], evidence

@@ -39,6 +39,7 @@ def test_a_good_backup_passes_every_step_in_order(probes, targets):
     assert [item["name"] for item in result["checks"]] == STEPS
     assert {item["status"] for item in result["checks"]} == {"passed"}
     by_name = {item["name"]: item for item in result["checks"]}
+    assert by_name["source fingerprint"]["target"] == "every table of public readable"
     assert by_name["dump"]["value"] == "47.08 KB gzip (500.91 KB SQL) in 0.84 s"
     assert by_name["retention"]["value"] == "deleted 1 backup(s) (2 files), kept 2, oldest 2.0 days"
     assert by_name["restored data matches the source"]["value"] == "4/4 tables match, 443 rows, digest 0b6f3c5e8d2a"
