@@ -1,0 +1,293 @@
+# Copyright: (c) 2026, Football Prediction Platform SRE
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Parsers for what the load test measures: Locust CSV, ApacheBench, k6, docker stats, logs.
+
+Each parser takes the text a tool wrote and returns plain data; ``load_thresholds`` turns
+a Locust summary into result checks. Nothing here runs a tool, reads a file or imports
+Ansible, so the filters (plugins/filter/load_stats.py) and the load_test judge share it
+and every function is tested with captured output. Bad input raises LoadStatsError.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, judged
+
+LOCUST_TOTAL_ROW = "Aggregated"
+PERCENTILE_COLUMNS = {"p50_ms": "50%", "p66_ms": "66%", "p75_ms": "75%", "p90_ms": "90%",
+                      "p95_ms": "95%", "p99_ms": "99%", "p100_ms": "100%"}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# The app's format is "<asctime> <LEVEL> <logger>: <message>"; uvicorn writes "LEVEL:    ...".
+LOG_LEVEL_RE = re.compile(r"(?:^|\s)(DEBUG|INFO|WARN|WARNING|ERROR|CRITICAL|FATAL)(?::|\s)")
+SIZE_RE = re.compile(r"^\s*([0-9.]+)\s*([a-zA-Z]*)\s*$")
+SIZE_UNITS = {
+    "": 1, "b": 1,
+    "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "tb": 1000 ** 4,
+    "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3, "tib": 1024 ** 4,
+}
+
+
+class LoadStatsError(ValueError):
+    """Input that is not what the tool writes (the filters raise it as a filter error)."""
+
+
+def _number(value, default=None):
+    """A float from Locust/ab text; "N/A" and empty cells become ``default``."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _rounded(value, digits=3):
+    return None if value is None else round(value, digits)
+
+
+def _percent(part, whole):
+    return round(100.0 * part / whole, 3) if whole else None
+
+
+def _locust_row(row: dict) -> dict:
+    requests = int(_number(row.get("Request Count"), 0))
+    failures = int(_number(row.get("Failure Count"), 0))
+    entry = {
+        "method": row.get("Type") or "",
+        "name": row.get("Name") or "",
+        "requests": requests,
+        "failures": failures,
+        "failure_rate_pct": _percent(failures, requests),
+        "mean_ms": _rounded(_number(row.get("Average Response Time"))),
+        "min_ms": _rounded(_number(row.get("Min Response Time"))),
+        "max_ms": _rounded(_number(row.get("Max Response Time"))),
+        "throughput_rps": _rounded(_number(row.get("Requests/s"))),
+    }
+    for key, column in PERCENTILE_COLUMNS.items():
+        entry[key] = _number(row.get(column))
+    return entry
+
+
+def locust_summary(stats_csv: str, failures_csv: str = "", history_csv: str = "") -> dict:
+    """Summarise Locust's ``<prefix>_stats.csv`` (plus failures and history, when given).
+
+    Returns the aggregated figures (requests, failures, failure rate, mean and
+    percentiles in ms, throughput in req/s), one entry per endpoint, the distinct
+    failures, and - from the history - the peak user count and the run's duration.
+    """
+    if not isinstance(stats_csv, str) or not stats_csv.strip():
+        raise LoadStatsError("locust_summary: the stats CSV is empty (did Locust run?)")
+    rows = list(csv.DictReader(io.StringIO(stats_csv)))
+    if not rows or "Request Count" not in rows[0]:
+        raise LoadStatsError("locust_summary: not a Locust stats CSV (no 'Request Count' column)")
+    totals = [row for row in rows if row.get("Name") == LOCUST_TOTAL_ROW and not row.get("Type")]
+    if not totals:
+        raise LoadStatsError("locust_summary: the stats CSV has no Aggregated row")
+    summary = _locust_row(totals[-1])
+    summary.pop("method")
+    summary.pop("name")
+    summary["endpoints"] = [_locust_row(row) for row in rows if row is not totals[-1]]
+    summary["failure_kinds"] = [
+        {"method": row.get("Method", ""), "name": row.get("Name", ""), "error": row.get("Error", ""),
+         "occurrences": int(_number(row.get("Occurrences"), 0))}
+        for row in csv.DictReader(io.StringIO(failures_csv or ""))
+    ]
+    summary.update(_locust_history(history_csv or ""))
+    return summary
+
+
+def _locust_history(history_csv: str) -> dict:
+    """Peak users and the span between the first and the last sample with traffic."""
+    users, stamps_with_requests = [], []
+    for row in csv.DictReader(io.StringIO(history_csv)):
+        if row.get("Name") != LOCUST_TOTAL_ROW:
+            continue
+        users.append(int(_number(row.get("User Count"), 0)))
+        if _number(row.get("Total Request Count"), 0):
+            stamps_with_requests.append(int(_number(row.get("Timestamp"), 0)))
+    return {
+        "peak_users": max(users) if users else None,
+        "active_duration_s": (stamps_with_requests[-1] - stamps_with_requests[0]) if stamps_with_requests else None,
+    }
+
+
+def _threshold_check(name, value, limit, unit, status_if_missed, detail):
+    limit = int(limit) if float(limit).is_integer() else limit
+    if value is None:
+        return check(name, "failed", None, f"< {limit} {unit}", f"not measured: {detail}")
+    return judged(name, value < limit, value, f"< {limit} {unit}", detail, otherwise=status_if_missed)
+
+
+def load_thresholds(summary: dict, thresholds: dict) -> list:
+    """Checks for the spec's thresholds, from a :func:`locust_summary`.
+
+    ``thresholds`` holds ``p95_ms`` and ``failure_rate_pct`` (missing one fails the
+    phase) and ``mean_ms`` and ``error_rate_pct`` (missing one warns). A run that made
+    no request fails every check: there is nothing to judge.
+    """
+    required = ("p95_ms", "failure_rate_pct", "mean_ms", "error_rate_pct")
+    missing = [key for key in required if key not in thresholds]
+    if missing:
+        raise LoadStatsError(f"load_thresholds: missing thresholds {missing}")
+    if not summary.get("requests"):
+        return [check("load test traffic", "failed", 0, "> 0 requests", "Locust recorded no request")]
+    rate_detail = f"{summary['failures']} of {summary['requests']} requests failed"
+    try:
+        limits = {key: float(thresholds[key]) for key in required}
+    except (TypeError, ValueError) as exc:
+        raise LoadStatsError(f"load_thresholds: thresholds must be numbers: {exc}") from exc
+    return [
+        _threshold_check("p95 response time", summary.get("p95_ms"), limits["p95_ms"], "ms", "failed",
+                         "Locust aggregated 95th percentile (fails the phase)"),
+        _threshold_check("failure rate", summary.get("failure_rate_pct"), limits["failure_rate_pct"], "%",
+                         "failed", rate_detail + " (fails the phase)"),
+        _threshold_check("mean response time", summary.get("mean_ms"), limits["mean_ms"], "ms", "warned",
+                         "Locust aggregated mean (report target, warns)"),
+        _threshold_check("error rate", summary.get("failure_rate_pct"), limits["error_rate_pct"], "%",
+                         "warned", rate_detail + " (report target, warns)"),
+    ]
+
+
+def ab_summary(output: str) -> dict:
+    """The figures of an ApacheBench (``ab``) run, from its text output."""
+    if not isinstance(output, str) or "Complete requests:" not in output:
+        raise LoadStatsError("ab_summary: not ApacheBench output (no 'Complete requests:')")
+
+    def field(label):
+        match = re.search(rf"^{re.escape(label)}:\s+([0-9.]+)", output, re.MULTILINE)
+        return _number(match.group(1)) if match else None
+
+    complete = int(field("Complete requests") or 0)
+    failed = int(field("Failed requests") or 0)
+    non_2xx = int(field("Non-2xx responses") or 0)
+    # ab counts a body whose length differs from the first one as "failed" (Length);
+    # a JSON body with timestamps varies by design, so only the other kinds are errors.
+    breakdown = re.search(r"\(Connect: (\d+), Receive: (\d+), Length: (\d+), Exceptions: (\d+)\)", output)
+    length_mismatches = int(breakdown.group(3)) if breakdown else 0
+    failed -= length_mismatches
+    percentiles = {
+        f"p{int(pct)}_ms": _number(ms)
+        for pct, ms in re.findall(r"^\s+(\d+)%\s+(\d+)", output, re.MULTILINE)
+    }
+    return {
+        "complete_requests": complete,
+        "failed_requests": failed,
+        "length_mismatches": length_mismatches,
+        "non_2xx_responses": non_2xx,
+        "error_rate_pct": _percent(failed + non_2xx, complete),
+        "throughput_rps": field("Requests per second"),
+        "mean_ms": field("Time per request"),
+        "total_time_s": field("Time taken for tests"),
+        **percentiles,
+    }
+
+
+def k6_summary(summary_json: str) -> dict:
+    """p95/mean duration, failed rate and throughput from ``k6 run --summary-export``."""
+    try:
+        metrics = json.loads(summary_json)["metrics"]
+    except (TypeError, ValueError, KeyError) as exc:
+        raise LoadStatsError(f"k6_summary: not a k6 summary export: {exc}") from exc
+    duration = metrics.get("http_req_duration", {})
+    failed = metrics.get("http_req_failed", {})
+    requests = metrics.get("http_reqs", {})
+    return {
+        "requests": int(requests.get("count", 0)),
+        "throughput_rps": _rounded(requests.get("rate")),
+        "mean_ms": _rounded(duration.get("avg")),
+        "p50_ms": _rounded(duration.get("med")),
+        "p95_ms": _rounded(duration.get("p(95)")),
+        "failure_rate_pct": _rounded(100.0 * failed["value"]) if "value" in failed else None,
+    }
+
+
+def parse_size(text: str) -> int | None:
+    """Bytes in a docker size such as ``12.5MiB``, ``1.02kB`` or ``0B``."""
+    match = SIZE_RE.match(str(text))
+    if not match or match.group(2).lower() not in SIZE_UNITS:
+        return None
+    return int(float(match.group(1)) * SIZE_UNITS[match.group(2).lower()])
+
+
+def _pair(text: str) -> tuple:
+    parts = str(text).split("/", 1)
+    return parse_size(parts[0]), parse_size(parts[1]) if len(parts) == 2 else None
+
+
+def docker_stats(output: str) -> list:
+    """One dict per container from ``docker stats --no-stream --format json`` (a JSON object per line)."""
+    samples = []
+    for line in str(output).splitlines():
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            raise LoadStatsError(f"docker_stats: not a JSON line: {line[:80]!r}") from exc
+        mem_used, mem_limit = _pair(row.get("MemUsage", ""))
+        net_rx, net_tx = _pair(row.get("NetIO", ""))
+        block_read, block_write = _pair(row.get("BlockIO", ""))
+        samples.append({
+            "name": row.get("Name", ""),
+            "cpu_pct": _number(str(row.get("CPUPerc", "")).rstrip("%")),
+            "mem_bytes": mem_used,
+            "mem_limit_bytes": mem_limit,
+            "mem_pct": _number(str(row.get("MemPerc", "")).rstrip("%")),
+            "net_rx_bytes": net_rx,
+            "net_tx_bytes": net_tx,
+            "block_read_bytes": block_read,
+            "block_write_bytes": block_write,
+            "pids": int(_number(row.get("PIDs"), 0)),
+        })
+    return samples
+
+
+def resource_summary(rounds: list) -> dict:
+    """Per container: peak and mean CPU %, peak memory, last net/block IO over sampling rounds.
+
+    ``rounds`` is a list of :func:`docker_stats` results, one per sampling round.
+    """
+    per_container: dict = {}
+    for samples in rounds:
+        for sample in samples:
+            per_container.setdefault(sample["name"], []).append(sample)
+    summary = {}
+    for name, samples in sorted(per_container.items()):
+        cpu = [s["cpu_pct"] for s in samples if s["cpu_pct"] is not None]
+        mem = [s["mem_bytes"] for s in samples if s["mem_bytes"] is not None]
+        last = samples[-1]
+        summary[name] = {
+            "samples": len(samples),
+            "cpu_pct_peak": max(cpu) if cpu else None,
+            "cpu_pct_mean": round(sum(cpu) / len(cpu), 2) if cpu else None,
+            "mem_bytes_peak": max(mem) if mem else None,
+            "mem_limit_bytes": last["mem_limit_bytes"],
+            "net_rx_bytes": last["net_rx_bytes"],
+            "net_tx_bytes": last["net_tx_bytes"],
+            "block_read_bytes": last["block_read_bytes"],
+            "block_write_bytes": last["block_write_bytes"],
+        }
+    return summary
+
+
+def log_level_counts(text: str) -> dict:
+    """Lines per log level (WARN counted as WARNING, FATAL as CRITICAL) in a log text."""
+    counts = dict.fromkeys(LOG_LEVELS, 0)
+    for line in str(text).splitlines():
+        match = LOG_LEVEL_RE.search(line)
+        if match:
+            level = {"WARN": "WARNING", "FATAL": "CRITICAL"}.get(match.group(1), match.group(1))
+            counts[level] += 1
+    return counts
+
+
+def series_summary(values: list) -> dict:
+    """min / max / mean / last of a numeric series (None values are ignored)."""
+    numbers = [float(v) for v in values if v is not None]
+    if not numbers:
+        return {"samples": 0, "min": None, "max": None, "mean": None, "last": None}
+    return {"samples": len(numbers), "min": min(numbers), "max": max(numbers),
+            "mean": round(sum(numbers) / len(numbers), 3), "last": numbers[-1]}
