@@ -1,7 +1,7 @@
 # Copyright: (c) 2026, Football Prediction Platform SRE
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The preflight env_file check (roles/preflight/tasks/project_files.yml, run with
-ansible-playbook on localhost): API_PORT is judged as it will be in service - the
+"""The preflight env_file check (the probes of roles/preflight/tasks/project_files.yml, run
+with ansible-playbook on localhost, judged by the judge preflight): API_PORT is judged as it will be in service - the
 inventory's when deploy renders the env file, the env file's when it does not."""
 
 from __future__ import annotations
@@ -27,13 +27,25 @@ PLAYBOOK = """\
   connection: local
   gather_facts: false
   tasks:
-    - name: Run the project files checks of preflight
+    - name: Run the project files probes of preflight, with the role's variables
       ansible.builtin.include_role:
         name: {role}
         tasks_from: project_files.yml
+        public: true
+    - name: Judge them as tasks/main.yml does
+      footballpred.rehearsal.record_phase:
+        phase: preflight
+        started_at: "2026-12-03T10:00:00+00:00"
+        judge: preflight
+        probes:
+          files: "{{{{ _preflight_files }}}}"
+          env_source: "{{{{ _preflight_env_source }}}}"
+          env_content: "{{{{ _preflight_env_content }}}}"
+        targets: "{{{{ _preflight_targets }}}}"
+      register: _record
     - name: Write the env file check out
       ansible.builtin.copy:
-        content: "{{{{ _preflight_env_check | to_json }}}}"
+        content: "{{{{ _record.checks | selectattr('name', 'eq', 'env_file') | first | to_json }}}}"
         dest: "{{{{ playbook_dir }}}}/check.json"
         mode: "0600"
 """
@@ -47,7 +59,6 @@ INVENTORY = {
     "rehearsal_api_host": "127.0.0.1",
     "rehearsal_api_port": 48001,
     "rehearsal_db_name": "football_prediction_staging",
-    "_preflight_checks": [],
 }
 
 
