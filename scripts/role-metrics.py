@@ -106,8 +106,9 @@ def main(argv: list[str]) -> int:
         f, b, l = set_facts(rows)
         facts, big, largest = facts + f, big + b, max(largest, l)
     judges = sorted(Path(n).stem for n in files if n.startswith("plugins/plugin_utils/judges/") and not n.endswith("__init__.py"))
-    tested = sorted(j for j in judges if any(f"judges.{j}" in t or f"judges import {j}" in t
-                                              for n, t in files.items() if n.startswith("tests/unit/")))
+    imports = [re.findall(r"judges(?:\.(\w+)| import ([\w, ]+))", t) for n, t in files.items() if n.startswith("tests/unit/")]
+    named = {name.strip() for found in imports for dotted, listed in found for name in (dotted or listed).split(",")}
+    tested = sorted(j for j in judges if j in named)
     print(f"task files                     {len(tasks)}")
     print(f"task lines                     {lines}")
     print(f"Jinja lines                    {jinja}")
