@@ -37,11 +37,16 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# The code the tests and the bench share (tests/support), imported as `support`.
+sys.path.insert(0, str(REPO / "tests"))
+
+# pylint: disable=wrong-import-position
+from support.playbook import playbook_argv, run_playbook, write_vars_file  # noqa: E402
+from support.processes import stop_process_group  # noqa: E402
+
 BENCH = REPO / "bench"
 PROJECT_DIR = REPO / "examples" / "football-prediction"
 COMPOSE_FILES = ["docker-compose.yml", "docker-compose.staging.yml"]
-VENV_BIN = REPO / ".venv" / "bin"
-ANSIBLE_PLAYBOOK = VENV_BIN / "ansible-playbook"
 
 DB_NAME = "football_prediction_staging"
 DB_USER = "football_staging_user"
@@ -83,7 +88,7 @@ def run(cmd, *, timeout: float, env: dict | None = None, stdin=None, stdout=subp
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        stop_group(proc)
+        stop_process_group(proc, grace_s=15)
         proc.communicate()
         raise BenchError(f"timed out after {timeout:.0f}s: {cmd if shell else ' '.join(map(str, cmd))}")
     finally:
@@ -93,20 +98,6 @@ def run(cmd, *, timeout: float, env: dict | None = None, stdin=None, stdout=subp
         tail = (err or out or "").strip().splitlines()[-15:]
         raise BenchError(f"exit {proc.returncode}: {cmd if shell else ' '.join(map(str, cmd))}\n  " + "\n  ".join(tail))
     return proc.returncode, out or "", err or "", seconds
-
-
-def stop_group(proc: subprocess.Popen) -> None:
-    """SIGTERM, then SIGKILL, the process group of a child this script started."""
-    for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def ratio(product: float | None, baseline: float | None) -> float | None:
@@ -409,13 +400,17 @@ FROM generate_series({lo}, {hi}) AS g,
 
     def ansible(self, playbook: str, name: str, extra: dict | None = None, timeout: float = 900,
                 check: bool = True) -> tuple[int, float]:
-        extra_file = self.work / f"{name}.vars.json"
-        extra_file.write_text(json.dumps(extra or {}))
-        cmd = [str(ANSIBLE_PLAYBOOK), playbook, "-i", str(self.inventory), "-e", f"@{extra_file}"]
+        extra_file = write_vars_file(self.work / f"{name}.vars.json", extra or {})
+        argv = playbook_argv(playbook, inventory=self.inventory, vars_file=extra_file)
+        started = time.monotonic()
         with open(self.logs / f"{name}.log", "w") as fh:
-            rc, _, _, seconds = run(cmd, timeout=timeout, stdout=fh, stderr=subprocess.STDOUT, check=False,
-                                    env={"ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
-                                         "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default"})
+            try:
+                rc = run_playbook(argv, timeout=timeout, stdout=fh, stderr=subprocess.STDOUT,
+                                  env={"ANSIBLE_NOCOLOR": "1", "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default"}
+                                  ).returncode
+            except subprocess.TimeoutExpired as exc:
+                raise BenchError(f"timed out after {timeout:.0f}s: {' '.join(argv)}") from exc
+        seconds = time.monotonic() - started
         if rc != 0 and check:
             tail = (self.logs / f"{name}.log").read_text().strip().splitlines()[-25:]
             raise BenchError(f"ansible-playbook {playbook} exited {rc} (log {self.logs / (name + '.log')}):\n  "
@@ -808,7 +803,7 @@ def main(argv=None) -> int:
 
     def on_signal(signum, _frame):
         if CURRENT is not None:
-            stop_group(CURRENT)
+            stop_process_group(CURRENT, grace_s=15)
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, on_signal)

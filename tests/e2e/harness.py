@@ -31,7 +31,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import threading
@@ -43,9 +42,12 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from support import ROOT
+from support.lock import start_lock_holder, wait_until_held
+from support.playbook import playbook_argv, run_playbook, write_vars_file
+from support.processes import DockerUnavailable, docker_env, stop_process_group
+
 VENV_BIN = ROOT / ".venv" / "bin"
-ANSIBLE_PLAYBOOK = VENV_BIN / "ansible-playbook"
 SOURCE_PROJECT = ROOT / "examples" / "football-prediction"
 LOCAL_GROUP_VARS = ROOT / "inventories" / "local" / "group_vars" / "all.yml"
 LOCAL_HOSTS = ROOT / "inventories" / "local" / "hosts.yml"
@@ -87,15 +89,6 @@ class E2EError(Exception):
 def log(message: str) -> None:
     stamp = dt.datetime.now().strftime("%H:%M:%S")
     print(f"[e2e {stamp}] {message}", flush=True)
-
-
-def docker_env() -> dict:
-    """The environment scripts/lib/docker-env.sh sets up (private engine or the user's)."""
-    script = f"source {ROOT}/scripts/lib/docker-env.sh && fp_require_docker && env -0"
-    done = subprocess.run(["bash", "-c", script], capture_output=True, check=False)
-    if done.returncode != 0:
-        raise E2EError("no Docker engine: " + done.stderr.decode(errors="replace").strip())
-    return dict(item.split("=", 1) for item in done.stdout.decode().split("\0") if "=" in item)
 
 
 def port_listens(port: int) -> bool:
@@ -215,7 +208,11 @@ class E2EStack:
         # Made up for this session: no other file on this host contains them.
         self.db_password = f"e2e-db-secret-{token}"
         self.redis_password = f"e2e-redis-secret-{token}"
-        self.env = {**docker_env(), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "PYTHONUNBUFFERED": "1"}
+        try:
+            engine_env = docker_env()
+        except DockerUnavailable as error:
+            raise E2EError(str(error)) from error
+        self.env = {**engine_env, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "PYTHONUNBUFFERED": "1"}
         for name in ("APP_TAG", "APP_IMAGE", "COMPOSE_PROJECT_NAME", "COMPOSE_FILE"):
             self.env.pop(name, None)
         self.runs: list[Run] = []
@@ -461,34 +458,27 @@ class E2EStack:
         index = len(self.runs) + 1
         run_dir = self.runs_dir / f"{index:02d}-{name}"
         run_dir.mkdir(parents=True, exist_ok=True)
-        argv = [str(ANSIBLE_PLAYBOOK), playbook, "-i", str(inventory or self.inventory)]
-        if verbosity:
-            argv.append("-" + "v" * verbosity)
+        args = ["-" + "v" * verbosity] if verbosity else []
         if hooks:
             hooks_dir = self.hooks_root / f"{index:02d}-{name}"
             hooks_dir.mkdir(parents=True, exist_ok=True)
             for hook, tasks in hooks.items():
                 (hooks_dir / f"{hook}.yml").write_text("---\n" + yaml.safe_dump(tasks, sort_keys=False, width=200))
             extra_vars = {**(extra_vars or {}), "rehearsal_hooks_dir": str(hooks_dir)}
-        if extra_vars:
-            extra = run_dir / "extra_vars.yml"
-            extra.write_text("---\n" + yaml.safe_dump(extra_vars, sort_keys=False, width=200))
-            extra.chmod(0o600)
-            argv += ["-e", f"@{extra}"]
+        vars_file = write_vars_file(run_dir / "extra_vars.json", extra_vars) if extra_vars else None
         if skip_tags:
-            argv += ["--skip-tags", ",".join(skip_tags)]
-        argv += [str(arg) for arg in extra_args or []]
+            args += ["--skip-tags", ",".join(skip_tags)]
+        args += extra_args or []
+        argv = playbook_argv(playbook, inventory=inventory or self.inventory, vars_file=vars_file, args=args)
         (run_dir / "command").write_text(" ".join(argv) + "\n")
         reports_before = set(self.results_dir.glob("staging_rehearsal_*.json"))
         log(f"run {index:02d} {name}: {' '.join(argv[1:])}")
         stdout_path, stderr_path = run_dir / "stdout", run_dir / "stderr"
         started = time.monotonic()
         with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
-            proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=out, stderr=err, start_new_session=True)
             try:
-                returncode = proc.wait(timeout=timeout)
+                returncode = run_playbook(argv, timeout=timeout, base_env=self.env, stdout=out, stderr=err).returncode
             except subprocess.TimeoutExpired:
-                stop_process_group(proc)
                 returncode = -999
         seconds = time.monotonic() - started
         run = Run(name=name, argv=argv, returncode=returncode, seconds=seconds,
@@ -512,23 +502,14 @@ class E2EStack:
     def hold_lock(self) -> tuple[subprocess.Popen, Path]:
         """A live ansible-playbook that holds the rehearsal lock (the product's own lock
         tasks), until the returned release file appears."""
-        playbook = self.work / "hold_lock.yml"
         release = self.work / f"release-lock-{time.monotonic_ns()}"
-        playbook.write_text(HOLD_LOCK_PLAYBOOK)
-        argv = [str(ANSIBLE_PLAYBOOK), str(playbook), "-i", str(self.inventory), "-e", f"release_file={release}"]
         with (self.runs_dir / "lock-holder.out").open("ab") as out:
-            proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
-        lock_file = self.lock_dir / "rehearsal.lock"
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if lock_file.exists() and proc.poll() is None:
-                holder = json.loads(lock_file.read_text() or "{}")
-                if holder.get("pid"):
-                    return proc, release
-            if proc.poll() is not None:
-                raise E2EError(f"the lock holder exited {proc.returncode} before taking the lock")
-            time.sleep(0.5)
+            proc = start_lock_holder(self.work / "hold_lock.yml", release, inventory=self.inventory,
+                                     base_env=self.env, hold_s=900, stdout=out, stderr=subprocess.STDOUT)
+        if wait_until_held(proc, self.lock_dir / "rehearsal.lock", timeout_s=180):
+            return proc, release
+        if proc.poll() is not None:
+            raise E2EError(f"the lock holder exited {proc.returncode} before taking the lock")
         stop_process_group(proc)
         raise E2EError("the lock holder did not take the lock within 180 s")
 
@@ -779,20 +760,6 @@ def _find_all(data: bytes, needle: bytes) -> list[int]:
     return found
 
 
-def stop_process_group(proc: subprocess.Popen) -> None:
-    """SIGTERM then SIGKILL the process group of a child this harness started."""
-    for sig, grace in ((signal.SIGTERM, 20), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
 def deploy_env_overrides_with(extra: dict) -> dict:
     """The deploy role's default deploy_env_overrides plus some keys (an extra var replaces
     the whole mapping, so the defaults are carried along)."""
@@ -842,25 +809,3 @@ class FileCorrupter(threading.Thread):
                     self.corrupted = {"path": path, "error": str(error)}
                 return
             time.sleep(self.poll_s)
-
-
-HOLD_LOCK_PLAYBOOK = """---
-# Written by tests/e2e/harness.py: a live run holding the rehearsal lock (the product's
-# own lock tasks) until the release file appears.
-- name: Hold the rehearsal lock until told to let go
-  hosts: staging
-  gather_facts: false
-  tasks:
-    - name: Take the lock
-      ansible.builtin.include_role:
-        name: footballpred.rehearsal.preflight
-        tasks_from: lock
-    - name: Wait for the release file
-      ansible.builtin.wait_for:
-        path: "{{ release_file }}"
-        timeout: 900
-    - name: Release the lock
-      ansible.builtin.include_role:
-        name: footballpred.rehearsal.preflight
-        tasks_from: unlock
-"""

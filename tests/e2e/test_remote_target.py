@@ -33,7 +33,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness import ANSIBLE_PLAYBOOK, PORT_BASE, ROOT, Expect, E2EError, log
+from harness import PORT_BASE, Expect, E2EError, log
+from support.playbook import playbook_argv, run_playbook
 
 pytestmark = pytest.mark.fast
 
@@ -256,8 +257,8 @@ def test_prepare_target_over_ssh_is_idempotent(stack, remote_target):
         expect.that(re.search(rf"{re.escape(library)}( \(as \S+\))? \S+ >= ", second.output) is not None,
                     f"the venv has {library} at the needed version", second.tail(30))
     freeze = remote_target.ssh(f"{VENV_PYTHON} -m pip freeze").stdout
-    check_run = subprocess.run([str(ANSIBLE_PLAYBOOK), "playbooks/prepare_target.yml", "-i", str(inventory), "--check"],
-                               cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=600, check=False)
+    check_run = run_playbook(playbook_argv("playbooks/prepare_target.yml", inventory=inventory, args=["--check"]),
+                             base_env=stack.env, timeout=600)
     expect.equal(check_run.returncode, 0, "prepare_target.yml --check exits 0")
     expect.equal(remote_target.ssh(f"{VENV_PYTHON} -m pip freeze").stdout, freeze, "--check changed no package")
     listing = remote_target.ssh(f"stat -c '%U %a' {PREPARE_DIR}/venv && {VENV_PYTHON} -c 'import sys; print(sys.prefix)'")
