@@ -110,16 +110,6 @@ if _REASON:
     pytestmark = pytest.mark.skip(reason=_REASON)
 
 
-def env_file_values() -> dict:
-    values = {}
-    if ENV_FILE.is_file():
-        for line in ENV_FILE.read_text(encoding="utf-8").splitlines():
-            key, sep, value = line.partition("=")
-            if sep and not key.lstrip().startswith("#"):
-                values[key.strip()] = value.strip().strip("'\"")
-    return values
-
-
 def api_json(path: str) -> dict:
     with urllib.request.urlopen(API + path, timeout=5) as response:  # noqa: S310 - loopback only
         return json.load(response)
@@ -196,12 +186,8 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tmp_path_factory, stack_secrets):
     """Run a phase playbook; one that should succeed waits while another run holds the lock."""
-    values = env_file_values()
-    secrets = {"rehearsal_db_password": values.get("STAGING_DB_PASSWORD"),
-               "rehearsal_redis_password": values.get("REDIS_PASSWORD")}
-    secrets = {key: value for key, value in secrets.items() if value}
     workdir = tmp_path_factory.mktemp("preflight_deploy")
     env = dict(docker_env(require=False), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1")
 
@@ -209,7 +195,7 @@ def run(tmp_path_factory):
                            **extra_vars) -> Run:
         if wait_for_lock:
             extra_vars.setdefault("preflight_lock_wait_s", LOCK_WAIT_S)
-        vars_file = write_vars_file(workdir / "vars.json", {**secrets, **extra_vars})
+        vars_file = write_vars_file(workdir / "vars.json", {**stack_secrets, **extra_vars})
         argv = playbook_argv(playbook, inventory="inventories/local", vars_file=vars_file, args=args)
         return Run(run_playbook(argv, base_env=env, env=env_extra, timeout=LOCK_WAIT_S + 1200))
 
