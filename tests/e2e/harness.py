@@ -31,7 +31,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -46,9 +45,9 @@ from support import ROOT
 from support.lock import start_lock_holder, wait_until_held
 from support.playbook import playbook_argv, run_playbook, write_vars_file
 from support.processes import DockerUnavailable, docker_env, stop_process_group
+from support.stack import SOURCE_PROJECT, IsolatedStack, retarget_env_text, shifted_ports
 
 VENV_BIN = ROOT / ".venv" / "bin"
-SOURCE_PROJECT = ROOT / "examples" / "football-prediction"
 LOCAL_GROUP_VARS = ROOT / "inventories" / "local" / "group_vars" / "all.yml"
 LOCAL_HOSTS = ROOT / "inventories" / "local" / "hosts.yml"
 DEPLOY_DEFAULTS = ROOT / "roles" / "deploy" / "defaults" / "main.yml"
@@ -57,13 +56,11 @@ DEPLOY_DEFAULTS = ROOT / "roles" / "deploy" / "defaults" / "main.yml"
 # the suite (different FP_E2E_PORT_BASE too) can run side by side on one engine.
 PROJECT_NAME = os.environ.get("FP_E2E_PROJECT", "footballpred-e2e")
 APP_IMAGE = f"{PROJECT_NAME}/app"
-COMPOSE_FILES = ["docker-compose.yml", "docker-compose.staging.yml"]
 # The staging ports shifted by FP_E2E_PORT_BASE (default 30000: 38001/35433/36380/39093/35001/39090).
 # The brief's 28001/25433/... collide with bench/bench.py's defaults (28001/25433/26381/...),
 # which the benchmark stack was using when this suite was written.
-STAGING_PORTS = {"api": 8001, "db": 5433, "redis": 6380, "kafka": 9093, "mlflow": 5001, "prometheus": 9090}
 PORT_BASE = int(os.environ.get("FP_E2E_PORT_BASE", "30000"))
-PORTS = {name: PORT_BASE + port for name, port in STAGING_PORTS.items()}
+PORTS = shifted_ports(PORT_BASE)
 # The shared staging stack and the benchmark stack (bench/bench.py defaults, and the
 # ports the brief gave for it): never to be used by this suite.
 FOREIGN_PORTS = {8001, 5433, 6380, 9093, 5001, 9090,
@@ -89,12 +86,6 @@ class E2EError(Exception):
 def log(message: str) -> None:
     stamp = dt.datetime.now().strftime("%H:%M:%S")
     print(f"[e2e {stamp}] {message}", flush=True)
-
-
-def port_listens(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def sha256_file(path: Path) -> str:
@@ -188,7 +179,7 @@ class Expect:
 
 # ------------------------------------------------------------------------------ the stack
 
-class E2EStack:
+class E2EStack(IsolatedStack):
     """The isolated stack, its inventory, and the runs made against it."""
 
     def __init__(self, work: Path, fast: bool = False, keep: bool = False) -> None:
@@ -203,7 +194,6 @@ class E2EStack:
         self.hooks_root = work / "hooks"
         self.runs_dir = work / "runs"
         self.images_dir = work / "images"
-        self.api = f"http://127.0.0.1:{PORTS['api']}"
         token = secrets.token_hex(6)
         # Made up for this session: no other file on this host contains them.
         self.db_password = f"e2e-db-secret-{token}"
@@ -215,6 +205,7 @@ class E2EStack:
         self.env = {**engine_env, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "PYTHONUNBUFFERED": "1"}
         for name in ("APP_TAG", "APP_IMAGE", "COMPOSE_PROJECT_NAME", "COMPOSE_FILE"):
             self.env.pop(name, None)
+        super().__init__(PROJECT_NAME, PORTS, APP_IMAGE, project_dir=self.project, env=self.env)
         self.runs: list[Run] = []
         self.base_version = (SOURCE_PROJECT / "VERSION").read_text().strip()
         self.releases: dict[str, dict] = {}   # version -> {image_id, git_commit}
@@ -235,10 +226,7 @@ class E2EStack:
         return self.sh(["docker", *args], check=check, timeout=timeout)
 
     def compose_argv(self, *args, env_file: str = ".env.staging") -> list:
-        argv = ["docker", "compose", "--project-name", PROJECT_NAME, "--project-directory", str(self.project)]
-        for name in COMPOSE_FILES:
-            argv += ["--file", str(self.project / name)]
-        return argv + ["--env-file", str(self.project / env_file), *args]
+        return self.compose_command(self.project / env_file, *args)
 
     def compose(self, *args, env_file: str = ".env.staging", check: bool = True, timeout: float = 600):
         return self.sh(self.compose_argv(*args, env_file=env_file), check=check, timeout=timeout)
@@ -246,9 +234,9 @@ class E2EStack:
     # --- setting up ------------------------------------------------------------------------
     def prepare(self) -> None:
         """Work dir, project copy (a git repository), inventory; refuse foreign ports."""
-        clash = set(PORTS.values()) & FOREIGN_PORTS
+        clash = self.clashing_ports(FOREIGN_PORTS)
         if clash:
-            raise E2EError(f"e2e ports clash with the shared or bench stack: {sorted(clash)}")
+            raise E2EError(f"e2e ports clash with the shared or bench stack: {clash}")
         for path in (self.results_dir, self.backup_dir, self.lock_dir, self.hooks_root, self.runs_dir, self.images_dir):
             path.mkdir(parents=True, exist_ok=True)
         self.backup_dir.parent.chmod(0o700)
@@ -256,7 +244,7 @@ class E2EStack:
         self.copy_project()
         self.write_inventory(self.inventory, {})
         self.remove_leftovers()
-        busy = [f"{name}:{port}" for name, port in PORTS.items() if port_listens(port)]
+        busy = [f"{name}:{port}" for name, port in self.busy_ports().items()]
         if busy:
             raise E2EError(f"e2e ports already in use (another e2e session?): {', '.join(busy)}")
         self.verify_compose_ports()
@@ -292,25 +280,12 @@ class E2EStack:
         self.sh([*git, "commit", "-q", "-m", f"release {version}"])
         return version
 
-    @staticmethod
-    def retarget_env_text(text: str) -> str:
-        """The env file template with the e2e ports, project and image (secrets untouched)."""
-        values = {
-            "COMPOSE_PROJECT_NAME": PROJECT_NAME,
-            "API_PORT": str(PORTS["api"]), "APP_PORT": str(PORTS["api"]),
-            "STAGING_DB_PORT": str(PORTS["db"]),
-            "REDIS_PORT": str(PORTS["redis"]),
-            "KAFKA_PORT": str(PORTS["kafka"]), "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{PORTS['kafka']}",
-            "MLFLOW_PORT": str(PORTS["mlflow"]), "MLFLOW_TRACKING_URI": f"http://127.0.0.1:{PORTS['mlflow']}",
-            "PROMETHEUS_PORT": str(PORTS["prometheus"]), "PROMETHEUS_URL": f"http://127.0.0.1:{PORTS['prometheus']}",
-            "APP_IMAGE": APP_IMAGE,
-        }
+    def retarget_env_text(self, text: str) -> str:
+        """The env file template with the e2e ports, project and image (secrets untouched:
+        the Redis URL keeps its password, only its port moves)."""
         out = []
-        for line in text.splitlines():
-            key = line.split("=", 1)[0].strip()
-            if "=" in line and not line.lstrip().startswith("#") and key in values:
-                line = f"{key}={values[key]}"
-            elif key == "STAGING_REDIS_URL" and "=" in line:
+        for line in retarget_env_text(text, self.env_values()).splitlines():
+            if line.split("=", 1)[0].strip() == "STAGING_REDIS_URL" and "=" in line:
                 line = re.sub(r"@127\.0\.0\.1:\d+/", f"@127.0.0.1:{PORTS['redis']}/", line)
             out.append(line)
         return "\n".join(out) + "\n"
@@ -318,18 +293,10 @@ class E2EStack:
     def group_vars(self, overrides: dict) -> dict:
         """inventories/local/group_vars/all.yml, re-aimed at the isolated stack."""
         values = yaml.safe_load(LOCAL_GROUP_VARS.read_text())
+        values.update(self.inventory_vars())
         values.update({
-            "rehearsal_project_dir": str(self.project),
-            "rehearsal_compose_project": PROJECT_NAME,
-            "rehearsal_api_port": PORTS["api"],
-            "rehearsal_db_port": PORTS["db"],
             "rehearsal_db_password": self.db_password,
-            "rehearsal_redis_port": PORTS["redis"],
             "rehearsal_redis_password": self.redis_password,
-            "rehearsal_kafka_bootstrap_servers": f"127.0.0.1:{PORTS['kafka']}",
-            "rehearsal_mlflow_url": f"http://127.0.0.1:{PORTS['mlflow']}",
-            "rehearsal_prometheus_url": f"http://127.0.0.1:{PORTS['prometheus']}",
-            "rehearsal_app_image": APP_IMAGE,
             "rehearsal_results_dir": str(self.results_dir),
             "rehearsal_backup_dir": str(self.backup_dir),
             # One rehearsal per host is the product's rule; this session's runs take a lock
@@ -353,8 +320,8 @@ class E2EStack:
 
     def remove_leftovers(self) -> None:
         """Containers and volumes of an earlier e2e session that did not tear down."""
-        found = self.docker("ps", "-aq", "--filter", f"label=com.docker.compose.project={PROJECT_NAME}").stdout.split()
-        volumes = self.docker("volume", "ls", "-q", "--filter", f"label=com.docker.compose.project={PROJECT_NAME}").stdout.split()
+        found = self.project_containers()
+        volumes = self.project_volumes()
         if found or volumes:
             log(f"removing {len(found)} container(s) and {len(volumes)} volume(s) left by an earlier e2e session")
             self.compose("down", "--volumes", "--timeout", "10", "--remove-orphans", env_file=".env.staging.example")
@@ -549,7 +516,7 @@ class E2EStack:
 
     def containers(self) -> dict:
         """Per service: container id, name, image id, state and start time."""
-        ids = self.docker("ps", "-aq", "--filter", f"label=com.docker.compose.project={PROJECT_NAME}").stdout.split()
+        ids = self.project_containers()
         if not ids:
             return {}
         state = {}
@@ -564,10 +531,6 @@ class E2EStack:
     def image_id(self, reference: str) -> str:
         found = self.docker("image", "inspect", "--format", "{{.Id}}", reference, check=False)
         return found.stdout.strip() if found.returncode == 0 else ""
-
-    def image_tags(self) -> dict:
-        listed = self.docker("image", "ls", APP_IMAGE, "--format", "{{.Tag}} {{.ID}}").stdout
-        return dict(line.split(" ", 1) for line in listed.splitlines() if " " in line)
 
     def backups(self) -> list[Path]:
         return sorted(self.backup_dir.glob("staging_db_*"))
@@ -744,10 +707,10 @@ class E2EStack:
             done = self.compose("down", "--volumes", "--timeout", "20", "--remove-orphans", env_file=env_file,
                                 check=False, timeout=300)
             log(f"stack down --volumes: exit {done.returncode}")
-        tags = [f"{APP_IMAGE}:{tag}" for tag in self.image_tags()]
-        if tags and not self.keep:
-            self.docker("image", "rm", *tags, check=False)
-            log(f"removed {len(tags)} e2e image tag(s)")
+        if not self.keep:
+            removed = self.remove_image_tags()
+            if removed:
+                log(f"removed {len(removed)} e2e image tag(s)")
         if not self.keep:
             shutil.rmtree(self.project / ".wheelhouse", ignore_errors=True)
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -35,6 +34,7 @@ import yaml
 
 from harness import PORT_BASE, Expect, E2EError, log
 from support.playbook import playbook_argv, run_playbook
+from support.stack import port_listens
 
 pytestmark = pytest.mark.fast
 
@@ -80,7 +80,7 @@ class RemoteTarget:
             pytest.fail(f"missing {missing}: run scripts/install-system-deps.sh (openssh-server, sudo, python3-venv)")
         if os.geteuid() != 0:
             pytest.fail("the remote-target test creates a user and a sudoers drop-in: run it as root")
-        if _port_listens(SSH_PORT):
+        if port_listens(SSH_PORT):
             raise E2EError(f"port {SSH_PORT} is in use (another remote-target session?)")
         self.dir.mkdir(parents=True, exist_ok=True)
         (self.dir / "authorized_keys").mkdir(exist_ok=True)
@@ -117,7 +117,7 @@ class RemoteTarget:
         self.proc = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(self.config)],
                                      stdout=subprocess.DEVNULL, stderr=self.log.open("ab"), start_new_session=True)
         deadline = time.monotonic() + 20
-        while not _port_listens(SSH_PORT):
+        while not port_listens(SSH_PORT):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise E2EError(f"sshd did not listen on {SSH_PORT}: {self.log.read_text()[-1500:]}")
             time.sleep(0.2)
@@ -190,12 +190,6 @@ class RemoteTarget:
 
     def accepted_logins(self) -> int:
         return len(re.findall(rf"Accepted publickey for {USER} from 127\.0\.0\.1", self.log.read_text(errors="replace")))
-
-
-def _port_listens(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 @pytest.fixture(scope="module")
