@@ -87,7 +87,6 @@ DEPLOY_TWICE = """
 """
 
 
-
 def docker(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["docker", *args], env=docker_env(require=False), capture_output=True, text=True, check=False)
 

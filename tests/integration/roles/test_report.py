@@ -347,7 +347,7 @@ def test_only_preflight_ran_and_failed(tmp_path, webhook_sink):
                    "evidence": {}}}}
     out = tmp_path / "out"
     proc = run_report_playbook(_role_playbook(tmp_path, results),
-                        {"rehearsal_results_dir": str(out), "report_webhook_url": url})
+                               {"rehearsal_results_dir": str(out), "report_webhook_url": url})
     assert proc.returncode != 0
     markdown = (out / "staging_rehearsal_20261127-081500.md").read_text(encoding="utf-8")
     assert "### 3.1 preflight — ❌ failed" in markdown
@@ -362,7 +362,7 @@ def test_only_preflight_ran_and_failed(tmp_path, webhook_sink):
 def test_no_results_at_all_reports_everything_as_not_run(tmp_path):
     out = tmp_path / "out"
     proc = run_report_playbook(_role_playbook(tmp_path, None),
-                        {"rehearsal_results_dir": str(out), "report_basename": "empty"})
+                               {"rehearsal_results_dir": str(out), "report_basename": "empty"})
     assert proc.returncode == 0, proc.stdout + proc.stderr  # incomplete is not failed
     document = json.loads((out / "empty.json").read_text(encoding="utf-8"))
     assert document["verdict"]["status"] == "incomplete"

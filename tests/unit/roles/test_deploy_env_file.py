@@ -82,8 +82,8 @@ def render(tmp_path: Path, inventory_vars: dict, inventory: Path | None = None) 
     playbook = tmp_path / "render.yml"
     playbook.write_text(PLAYBOOK.format(defaults=ROLE / "defaults" / "main.yml",
                                         template=ROLE / "templates" / "env_file.j2"), encoding="utf-8")
-    extra = write_vars_file(tmp_path / "inventory_vars.json", {**inventory_vars, "rehearsal_project_dir": str(project),
-                                                                "ansible_python_interpreter": sys.executable})
+    extra = write_vars_file(tmp_path / "inventory_vars.json",
+                            {**inventory_vars, "rehearsal_project_dir": str(project), "ansible_python_interpreter": sys.executable})
     # An inventory's group_vars apply to the implicit localhost (group "all").
     argv = playbook_argv(playbook, inventory=inventory if inventory is not None else "localhost,", vars_file=extra)
     env = {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0",
