@@ -27,7 +27,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,11 +36,16 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# The code the tests and the bench share (tests/support), imported as `support`.
+sys.path.insert(0, str(REPO / "tests"))
+
+# pylint: disable=wrong-import-position
+from support.playbook import playbook_argv, run_playbook, write_vars_file  # noqa: E402
+from support.processes import stop_process_group  # noqa: E402
+from support.stack import COMPOSE_FILES, SOURCE_PROJECT as PROJECT_DIR  # noqa: E402
+from support.stack import IsolatedStack, retarget_env_text  # noqa: E402
+
 BENCH = REPO / "bench"
-PROJECT_DIR = REPO / "examples" / "football-prediction"
-COMPOSE_FILES = ["docker-compose.yml", "docker-compose.staging.yml"]
-VENV_BIN = REPO / ".venv" / "bin"
-ANSIBLE_PLAYBOOK = VENV_BIN / "ansible-playbook"
 
 DB_NAME = "football_prediction_staging"
 DB_USER = "football_staging_user"
@@ -83,7 +87,7 @@ def run(cmd, *, timeout: float, env: dict | None = None, stdin=None, stdout=subp
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        stop_group(proc)
+        stop_process_group(proc, grace_s=15)
         proc.communicate()
         raise BenchError(f"timed out after {timeout:.0f}s: {cmd if shell else ' '.join(map(str, cmd))}")
     finally:
@@ -93,20 +97,6 @@ def run(cmd, *, timeout: float, env: dict | None = None, stdin=None, stdout=subp
         tail = (err or out or "").strip().splitlines()[-15:]
         raise BenchError(f"exit {proc.returncode}: {cmd if shell else ' '.join(map(str, cmd))}\n  " + "\n  ".join(tail))
     return proc.returncode, out or "", err or "", seconds
-
-
-def stop_group(proc: subprocess.Popen) -> None:
-    """SIGTERM, then SIGKILL, the process group of a child this script started."""
-    for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def ratio(product: float | None, baseline: float | None) -> float | None:
@@ -120,12 +110,6 @@ def med(values):
     return round(statistics.median(values), 3) if values else None
 
 
-def port_in_use(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
 def http_health(url: str, timeout: float = 3.0) -> tuple[bool, dict]:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
@@ -137,12 +121,22 @@ def http_health(url: str, timeout: float = 3.0) -> tuple[bool, dict]:
 
 # --- the bench --------------------------------------------------------------------------------
 
+class BenchStack(IsolatedStack):
+    """The bench's compose project on the example project itself; docker through run()
+    (its own process group, BenchError)."""
+
+    def docker(self, *args, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess:
+        argv = ["docker", *map(str, args)]
+        rc, out, err, _ = run(argv, timeout=timeout, check=check)
+        return subprocess.CompletedProcess(argv, rc, out, err)
+
+
 class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self.project = args.project
-        self.ports = {"api": args.api_port, "db": args.db_port, "redis": args.redis_port,
-                      "kafka": args.kafka_port, "mlflow": args.mlflow_port, "prometheus": args.prometheus_port}
+        self.stack = BenchStack(args.project, {"api": args.api_port, "db": args.db_port, "redis": args.redis_port,
+                                               "kafka": args.kafka_port, "mlflow": args.mlflow_port,
+                                               "prometheus": args.prometheus_port}, BENCH_IMAGE)
         self.stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         self.work = Path(args.work_dir).resolve() if args.work_dir else BENCH / ".work" / self.stamp
         self.env_file = self.work / "env.bench"
@@ -151,14 +145,13 @@ class Bench:
         self.results_dir = self.work / "rehearsal_results"
         self.logs = self.work / "logs"
         self.deadline = T0 + args.budget_min * 60
-        self.api = f"http://127.0.0.1:{self.ports['api']}"
         self.db_container = ""
         self.out: dict = {
             "format": "footballpred.rehearsal/bench/v1",
             "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "command": "bench/run.sh " + " ".join(sys.argv[1:]),
             "host": self.host_info(),
-            "stack": {"project": self.project, "ports": self.ports, "app_image": BENCH_IMAGE},
+            "stack": {"project": self.stack.project_name, "ports": self.stack.ports, "app_image": BENCH_IMAGE},
             "database": {},
             "comparisons": [],
             "rehearsal": {},
@@ -188,82 +181,54 @@ class Bench:
             raise OutOfTime(f"{what}: needs ~{seconds:.0f}s, {max(0, self.remaining() - 60):.0f}s left of the budget")
 
     def compose_cmd(self, *args: str) -> list[str]:
-        cmd = ["docker", "compose", "-p", self.project, "--project-directory", str(PROJECT_DIR)]
-        for name in COMPOSE_FILES:
-            cmd += ["-f", str(PROJECT_DIR / name)]
-        return cmd + ["--env-file", str(self.env_file), *args]
+        return self.stack.compose_command(self.env_file, *args)
 
     def stack_env(self) -> dict:
-        return {"FP_STACK_PROJECT": self.project, "FP_STACK_ENV_FILE": str(self.env_file)}
+        return {"FP_STACK_PROJECT": self.stack.project_name, "FP_STACK_ENV_FILE": str(self.env_file)}
 
     def check_ports(self) -> None:
-        clash = sorted(set(self.ports.values()) & SHARED_PORTS)
+        clash = self.stack.clashing_ports(SHARED_PORTS)
         if clash:
             raise BenchError(f"ports {clash} belong to the shared staging stack; choose others")
-        rc, out, _, _ = run(["docker", "ps", "-a", "-q", "--filter", f"label=com.docker.compose.project={self.project}"],
-                            timeout=30)
-        if out.strip():
-            raise BenchError(f"compose project {self.project} already has containers (a kept bench stack?): "
+        if self.stack.project_containers():
+            raise BenchError(f"compose project {self.stack.project_name} already has containers (a kept bench stack?): "
                              f"tear it down with `bench/run.sh --down` (or use --project)")
-        busy = {name: port for name, port in self.ports.items() if port_in_use(port)}
+        busy = self.stack.busy_ports()
         if busy:
             raise BenchError(f"ports already in use: {busy}; choose free ones (--api-port ... --prometheus-port)")
 
     def write_env_file(self) -> None:
-        p = self.ports
         overrides = {
-            "COMPOSE_PROJECT_NAME": self.project,
-            "LOG_LEVEL": "INFO",
-            "API_PORT": p["api"], "APP_PORT": p["api"],
-            "STAGING_DB_PORT": p["db"], "STAGING_DB_PASSWORD": DB_PASSWORD,
-            "REDIS_PORT": p["redis"], "REDIS_PASSWORD": REDIS_PASSWORD,
-            "STAGING_REDIS_URL": f"redis://:{REDIS_PASSWORD}@127.0.0.1:{p['redis']}/1",
-            "KAFKA_PORT": p["kafka"], "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{p['kafka']}",
-            "MLFLOW_PORT": p["mlflow"], "MLFLOW_TRACKING_URI": f"http://127.0.0.1:{p['mlflow']}",
-            "PROMETHEUS_PORT": p["prometheus"], "PROMETHEUS_URL": f"http://127.0.0.1:{p['prometheus']}",
-            "APP_IMAGE": BENCH_IMAGE, "APP_TAG": "staging-latest",
+            **self.stack.env_values(),
+            "LOG_LEVEL": "INFO", "STAGING_DB_PASSWORD": DB_PASSWORD, "REDIS_PASSWORD": REDIS_PASSWORD,
+            "STAGING_REDIS_URL": f"redis://:{REDIS_PASSWORD}@127.0.0.1:{self.stack.ports['redis']}/1",
+            "APP_TAG": "staging-latest",
         }
-        lines, seen = [], set()
-        for line in (PROJECT_DIR / ".env.staging.example").read_text().splitlines():
-            key = line.split("=", 1)[0].strip()
-            if "=" in line and not line.lstrip().startswith("#") and key in overrides:
-                lines.append(f"{key}={overrides[key]}")
-                seen.add(key)
-            else:
-                lines.append(line)
-        lines += [f"{k}={v}" for k, v in overrides.items() if k not in seen]
-        self.env_file.write_text("# Generated by bench/bench.py for the isolated bench stack.\n" + "\n".join(lines) + "\n")
+        text = retarget_env_text((PROJECT_DIR / ".env.staging.example").read_text(), overrides, append_missing=True)
+        self.env_file.write_text("# Generated by bench/bench.py for the isolated bench stack.\n" + text)
         self.env_file.chmod(0o600)
 
     def write_inventory(self) -> None:
-        p = self.ports
         gv = {
             "rehearsal_environment": "staging",
-            "rehearsal_project_dir": str(PROJECT_DIR),
-            "rehearsal_compose_project": self.project,
+            # Project dir, compose project, ports, service URLs and app image of the bench stack.
+            **self.stack.inventory_vars(),
             "rehearsal_compose_files": COMPOSE_FILES,
             # Relative to the project dir: every role joins project dir and env file.
             "rehearsal_env_file": os.path.relpath(self.env_file, PROJECT_DIR),
             "rehearsal_env_file_template": ".env.staging.example",
             "rehearsal_api_host": "127.0.0.1",
-            "rehearsal_api_port": p["api"],
-            "rehearsal_api_base_url": self.api,
+            "rehearsal_api_base_url": self.stack.api,
             "rehearsal_db_host": "127.0.0.1",
-            "rehearsal_db_port": p["db"],
             "rehearsal_db_name": DB_NAME,
             "rehearsal_db_user": DB_USER,
             "rehearsal_db_password": DB_PASSWORD,
             "rehearsal_redis_host": "127.0.0.1",
-            "rehearsal_redis_port": p["redis"],
             "rehearsal_redis_db": 1,
             "rehearsal_redis_password": REDIS_PASSWORD,
-            "rehearsal_kafka_bootstrap_servers": f"127.0.0.1:{p['kafka']}",
             "rehearsal_kafka_required_topics": ["prediction-events"],
-            "rehearsal_mlflow_url": f"http://127.0.0.1:{p['mlflow']}",
             "rehearsal_mlflow_required_models": ["football-match-predictor"],
-            "rehearsal_prometheus_url": f"http://127.0.0.1:{p['prometheus']}",
             "rehearsal_grafana_url": "",
-            "rehearsal_app_image": BENCH_IMAGE,
             "rehearsal_images": {"postgres": "footballpred/postgres:15", "redis": "footballpred/redis:7",
                                  "kafka": "footballpred/kafka:tansu", "mlflow": "footballpred/mlflow:local",
                                  "prometheus": "footballpred/prometheus:local"},
@@ -346,13 +311,13 @@ class Bench:
             f"inventory {self.inventory}")
 
     def stack_up(self) -> None:
-        log(f"starting the bench stack {self.project} on ports {self.ports} (stack.sh up --with-app)")
+        log(f"starting the bench stack {self.stack.project_name} on ports {self.stack.ports} (stack.sh up --with-app)")
         with open(self.logs / "stack_up.log", "w") as fh:
             _, _, _, seconds = run([str(REPO / "scripts" / "stack.sh"), "up", "--with-app"], timeout=600,
                                    env=self.stack_env(), stdout=fh, stderr=subprocess.STDOUT)
         self.out["details"]["stack_up_s"] = round(seconds, 1)
         self.find_db_container()
-        ok, body = http_health(f"{self.api}/health")
+        ok, body = http_health(f"{self.stack.api}/health")
         if not ok:
             raise BenchError(f"bench app not healthy after stack up: {body}")
         log(f"stack healthy in {seconds:.0f}s, app version {body.get('version')}")
@@ -409,13 +374,17 @@ FROM generate_series({lo}, {hi}) AS g,
 
     def ansible(self, playbook: str, name: str, extra: dict | None = None, timeout: float = 900,
                 check: bool = True) -> tuple[int, float]:
-        extra_file = self.work / f"{name}.vars.json"
-        extra_file.write_text(json.dumps(extra or {}))
-        cmd = [str(ANSIBLE_PLAYBOOK), playbook, "-i", str(self.inventory), "-e", f"@{extra_file}"]
+        extra_file = write_vars_file(self.work / f"{name}.vars.json", extra or {})
+        argv = playbook_argv(playbook, inventory=self.inventory, vars_file=extra_file)
+        started = time.monotonic()
         with open(self.logs / f"{name}.log", "w") as fh:
-            rc, _, _, seconds = run(cmd, timeout=timeout, stdout=fh, stderr=subprocess.STDOUT, check=False,
-                                    env={"ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
-                                         "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default"})
+            try:
+                rc = run_playbook(argv, timeout=timeout, stdout=fh, stderr=subprocess.STDOUT,
+                                  env={"ANSIBLE_NOCOLOR": "1", "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default"}
+                                  ).returncode
+            except subprocess.TimeoutExpired as exc:
+                raise BenchError(f"timed out after {timeout:.0f}s: {' '.join(argv)}") from exc
+        seconds = time.monotonic() - started
         if rc != 0 and check:
             tail = (self.logs / f"{name}.log").read_text().strip().splitlines()[-25:]
             raise BenchError(f"ansible-playbook {playbook} exited {rc} (log {self.logs / (name + '.log')}):\n  "
@@ -587,13 +556,13 @@ FROM generate_series({lo}, {hi}) AS g,
             run(self.compose_cmd("up", "-d", "--no-deps", "--force-recreate", "app"), timeout=120, env=env)
             body: dict = {}
             while time.monotonic() - started < 120:
-                ok, body = http_health(f"{self.api}/health", timeout=2)
+                ok, body = http_health(f"{self.stack.api}/health", timeout=2)
                 if ok:
                     return {"s": round(time.monotonic() - started, 2), "version": body.get("version")}
                 time.sleep(0.5)
             raise BenchError(f"app not healthy 120 s after switching to {tag}")
         run(self.compose_cmd("up", "-d", "--no-deps", "--wait", "--wait-timeout", "120", "app"), timeout=180, env=env)
-        ok, body = http_health(f"{self.api}/health")
+        ok, body = http_health(f"{self.stack.api}/health")
         if not ok:
             raise BenchError(f"app not healthy after reset to {tag}")
         return {"s": round(time.monotonic() - started, 2), "version": body.get("version")}
@@ -647,7 +616,7 @@ FROM generate_series({lo}, {hi}) AS g,
         run(self.compose_cmd("down", "--timeout", "30"), timeout=240, env=env)
         run(self.compose_cmd("up", "-d", "--wait", "--wait-timeout", "300"), timeout=420, env=env)
         seconds = time.monotonic() - started
-        ok, _ = http_health(f"{self.api}/health")
+        ok, _ = http_health(f"{self.stack.api}/health")
         if not ok:
             raise BenchError("app not healthy after the plain redeploy")
         self.find_db_container()
@@ -707,22 +676,15 @@ FROM generate_series({lo}, {hi}) AS g,
 
     # --- teardown ----------------------------------------------------------------------------------------
     def teardown(self) -> None:
-        log(f"tearing down {self.project} (stack.sh down --volumes) and its images")
+        log(f"tearing down {self.stack.project_name} (stack.sh down --volumes) and its images")
         try:
             run([str(REPO / "scripts" / "stack.sh"), "down", "--volumes"], timeout=240, env=self.stack_env())
         except BenchError as exc:
             log(f"teardown: {exc}")
-        remove_bench_images()
-
-
-def remove_bench_images() -> None:
-    try:
-        _, out, _, _ = run(["docker", "images", "--format", "{{.Repository}}:{{.Tag}}", BENCH_IMAGE], timeout=60)
-        tags = [t for t in out.split() if t.startswith(BENCH_IMAGE + ":")]
-        if tags:
-            run(["docker", "rmi", *tags], timeout=120, check=False)
-    except BenchError as exc:
-        log(f"removing images: {exc}")
+        try:
+            self.stack.remove_image_tags()
+        except BenchError as exc:
+            log(f"removing images: {exc}")
 
 
 # --- output -------------------------------------------------------------------------------------------
@@ -808,7 +770,7 @@ def main(argv=None) -> int:
 
     def on_signal(signum, _frame):
         if CURRENT is not None:
-            stop_group(CURRENT)
+            stop_process_group(CURRENT, grace_s=15)
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, on_signal)

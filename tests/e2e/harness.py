@@ -31,8 +31,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import threading
 import time
@@ -43,10 +41,13 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from support import ROOT
+from support.lock import start_lock_holder, wait_until_held
+from support.playbook import playbook_argv, run_playbook, write_vars_file
+from support.processes import DockerUnavailable, docker_env, stop_process_group
+from support.stack import SOURCE_PROJECT, IsolatedStack, retarget_env_text, shifted_ports
+
 VENV_BIN = ROOT / ".venv" / "bin"
-ANSIBLE_PLAYBOOK = VENV_BIN / "ansible-playbook"
-SOURCE_PROJECT = ROOT / "examples" / "football-prediction"
 LOCAL_GROUP_VARS = ROOT / "inventories" / "local" / "group_vars" / "all.yml"
 LOCAL_HOSTS = ROOT / "inventories" / "local" / "hosts.yml"
 DEPLOY_DEFAULTS = ROOT / "roles" / "deploy" / "defaults" / "main.yml"
@@ -55,13 +56,11 @@ DEPLOY_DEFAULTS = ROOT / "roles" / "deploy" / "defaults" / "main.yml"
 # the suite (different FP_E2E_PORT_BASE too) can run side by side on one engine.
 PROJECT_NAME = os.environ.get("FP_E2E_PROJECT", "footballpred-e2e")
 APP_IMAGE = f"{PROJECT_NAME}/app"
-COMPOSE_FILES = ["docker-compose.yml", "docker-compose.staging.yml"]
 # The staging ports shifted by FP_E2E_PORT_BASE (default 30000: 38001/35433/36380/39093/35001/39090).
 # The brief's 28001/25433/... collide with bench/bench.py's defaults (28001/25433/26381/...),
 # which the benchmark stack was using when this suite was written.
-STAGING_PORTS = {"api": 8001, "db": 5433, "redis": 6380, "kafka": 9093, "mlflow": 5001, "prometheus": 9090}
 PORT_BASE = int(os.environ.get("FP_E2E_PORT_BASE", "30000"))
-PORTS = {name: PORT_BASE + port for name, port in STAGING_PORTS.items()}
+PORTS = shifted_ports(PORT_BASE)
 # The shared staging stack and the benchmark stack (bench/bench.py defaults, and the
 # ports the brief gave for it): never to be used by this suite.
 FOREIGN_PORTS = {8001, 5433, 6380, 9093, 5001, 9090,
@@ -87,21 +86,6 @@ class E2EError(Exception):
 def log(message: str) -> None:
     stamp = dt.datetime.now().strftime("%H:%M:%S")
     print(f"[e2e {stamp}] {message}", flush=True)
-
-
-def docker_env() -> dict:
-    """The environment scripts/lib/docker-env.sh sets up (private engine or the user's)."""
-    script = f"source {ROOT}/scripts/lib/docker-env.sh && fp_require_docker && env -0"
-    done = subprocess.run(["bash", "-c", script], capture_output=True, check=False)
-    if done.returncode != 0:
-        raise E2EError("no Docker engine: " + done.stderr.decode(errors="replace").strip())
-    return dict(item.split("=", 1) for item in done.stdout.decode().split("\0") if "=" in item)
-
-
-def port_listens(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def sha256_file(path: Path) -> str:
@@ -195,7 +179,7 @@ class Expect:
 
 # ------------------------------------------------------------------------------ the stack
 
-class E2EStack:
+class E2EStack(IsolatedStack):
     """The isolated stack, its inventory, and the runs made against it."""
 
     def __init__(self, work: Path, fast: bool = False, keep: bool = False) -> None:
@@ -210,14 +194,18 @@ class E2EStack:
         self.hooks_root = work / "hooks"
         self.runs_dir = work / "runs"
         self.images_dir = work / "images"
-        self.api = f"http://127.0.0.1:{PORTS['api']}"
         token = secrets.token_hex(6)
         # Made up for this session: no other file on this host contains them.
         self.db_password = f"e2e-db-secret-{token}"
         self.redis_password = f"e2e-redis-secret-{token}"
-        self.env = {**docker_env(), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "PYTHONUNBUFFERED": "1"}
+        try:
+            engine_env = docker_env()
+        except DockerUnavailable as error:
+            raise E2EError(str(error)) from error
+        self.env = {**engine_env, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "PYTHONUNBUFFERED": "1"}
         for name in ("APP_TAG", "APP_IMAGE", "COMPOSE_PROJECT_NAME", "COMPOSE_FILE"):
             self.env.pop(name, None)
+        super().__init__(PROJECT_NAME, PORTS, APP_IMAGE, project_dir=self.project, env=self.env)
         self.runs: list[Run] = []
         self.base_version = (SOURCE_PROJECT / "VERSION").read_text().strip()
         self.releases: dict[str, dict] = {}   # version -> {image_id, git_commit}
@@ -238,10 +226,7 @@ class E2EStack:
         return self.sh(["docker", *args], check=check, timeout=timeout)
 
     def compose_argv(self, *args, env_file: str = ".env.staging") -> list:
-        argv = ["docker", "compose", "--project-name", PROJECT_NAME, "--project-directory", str(self.project)]
-        for name in COMPOSE_FILES:
-            argv += ["--file", str(self.project / name)]
-        return argv + ["--env-file", str(self.project / env_file), *args]
+        return self.compose_command(self.project / env_file, *args)
 
     def compose(self, *args, env_file: str = ".env.staging", check: bool = True, timeout: float = 600):
         return self.sh(self.compose_argv(*args, env_file=env_file), check=check, timeout=timeout)
@@ -249,9 +234,9 @@ class E2EStack:
     # --- setting up ------------------------------------------------------------------------
     def prepare(self) -> None:
         """Work dir, project copy (a git repository), inventory; refuse foreign ports."""
-        clash = set(PORTS.values()) & FOREIGN_PORTS
+        clash = self.clashing_ports(FOREIGN_PORTS)
         if clash:
-            raise E2EError(f"e2e ports clash with the shared or bench stack: {sorted(clash)}")
+            raise E2EError(f"e2e ports clash with the shared or bench stack: {clash}")
         for path in (self.results_dir, self.backup_dir, self.lock_dir, self.hooks_root, self.runs_dir, self.images_dir):
             path.mkdir(parents=True, exist_ok=True)
         self.backup_dir.parent.chmod(0o700)
@@ -259,7 +244,7 @@ class E2EStack:
         self.copy_project()
         self.write_inventory(self.inventory, {})
         self.remove_leftovers()
-        busy = [f"{name}:{port}" for name, port in PORTS.items() if port_listens(port)]
+        busy = [f"{name}:{port}" for name, port in self.busy_ports().items()]
         if busy:
             raise E2EError(f"e2e ports already in use (another e2e session?): {', '.join(busy)}")
         self.verify_compose_ports()
@@ -295,25 +280,12 @@ class E2EStack:
         self.sh([*git, "commit", "-q", "-m", f"release {version}"])
         return version
 
-    @staticmethod
-    def retarget_env_text(text: str) -> str:
-        """The env file template with the e2e ports, project and image (secrets untouched)."""
-        values = {
-            "COMPOSE_PROJECT_NAME": PROJECT_NAME,
-            "API_PORT": str(PORTS["api"]), "APP_PORT": str(PORTS["api"]),
-            "STAGING_DB_PORT": str(PORTS["db"]),
-            "REDIS_PORT": str(PORTS["redis"]),
-            "KAFKA_PORT": str(PORTS["kafka"]), "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{PORTS['kafka']}",
-            "MLFLOW_PORT": str(PORTS["mlflow"]), "MLFLOW_TRACKING_URI": f"http://127.0.0.1:{PORTS['mlflow']}",
-            "PROMETHEUS_PORT": str(PORTS["prometheus"]), "PROMETHEUS_URL": f"http://127.0.0.1:{PORTS['prometheus']}",
-            "APP_IMAGE": APP_IMAGE,
-        }
+    def retarget_env_text(self, text: str) -> str:
+        """The env file template with the e2e ports, project and image (secrets untouched:
+        the Redis URL keeps its password, only its port moves)."""
         out = []
-        for line in text.splitlines():
-            key = line.split("=", 1)[0].strip()
-            if "=" in line and not line.lstrip().startswith("#") and key in values:
-                line = f"{key}={values[key]}"
-            elif key == "STAGING_REDIS_URL" and "=" in line:
+        for line in retarget_env_text(text, self.env_values()).splitlines():
+            if line.split("=", 1)[0].strip() == "STAGING_REDIS_URL" and "=" in line:
                 line = re.sub(r"@127\.0\.0\.1:\d+/", f"@127.0.0.1:{PORTS['redis']}/", line)
             out.append(line)
         return "\n".join(out) + "\n"
@@ -321,18 +293,10 @@ class E2EStack:
     def group_vars(self, overrides: dict) -> dict:
         """inventories/local/group_vars/all.yml, re-aimed at the isolated stack."""
         values = yaml.safe_load(LOCAL_GROUP_VARS.read_text())
+        values.update(self.inventory_vars())
         values.update({
-            "rehearsal_project_dir": str(self.project),
-            "rehearsal_compose_project": PROJECT_NAME,
-            "rehearsal_api_port": PORTS["api"],
-            "rehearsal_db_port": PORTS["db"],
             "rehearsal_db_password": self.db_password,
-            "rehearsal_redis_port": PORTS["redis"],
             "rehearsal_redis_password": self.redis_password,
-            "rehearsal_kafka_bootstrap_servers": f"127.0.0.1:{PORTS['kafka']}",
-            "rehearsal_mlflow_url": f"http://127.0.0.1:{PORTS['mlflow']}",
-            "rehearsal_prometheus_url": f"http://127.0.0.1:{PORTS['prometheus']}",
-            "rehearsal_app_image": APP_IMAGE,
             "rehearsal_results_dir": str(self.results_dir),
             "rehearsal_backup_dir": str(self.backup_dir),
             # One rehearsal per host is the product's rule; this session's runs take a lock
@@ -356,8 +320,8 @@ class E2EStack:
 
     def remove_leftovers(self) -> None:
         """Containers and volumes of an earlier e2e session that did not tear down."""
-        found = self.docker("ps", "-aq", "--filter", f"label=com.docker.compose.project={PROJECT_NAME}").stdout.split()
-        volumes = self.docker("volume", "ls", "-q", "--filter", f"label=com.docker.compose.project={PROJECT_NAME}").stdout.split()
+        found = self.project_containers()
+        volumes = self.project_volumes()
         if found or volumes:
             log(f"removing {len(found)} container(s) and {len(volumes)} volume(s) left by an earlier e2e session")
             self.compose("down", "--volumes", "--timeout", "10", "--remove-orphans", env_file=".env.staging.example")
@@ -461,34 +425,27 @@ class E2EStack:
         index = len(self.runs) + 1
         run_dir = self.runs_dir / f"{index:02d}-{name}"
         run_dir.mkdir(parents=True, exist_ok=True)
-        argv = [str(ANSIBLE_PLAYBOOK), playbook, "-i", str(inventory or self.inventory)]
-        if verbosity:
-            argv.append("-" + "v" * verbosity)
+        args = ["-" + "v" * verbosity] if verbosity else []
         if hooks:
             hooks_dir = self.hooks_root / f"{index:02d}-{name}"
             hooks_dir.mkdir(parents=True, exist_ok=True)
             for hook, tasks in hooks.items():
                 (hooks_dir / f"{hook}.yml").write_text("---\n" + yaml.safe_dump(tasks, sort_keys=False, width=200))
             extra_vars = {**(extra_vars or {}), "rehearsal_hooks_dir": str(hooks_dir)}
-        if extra_vars:
-            extra = run_dir / "extra_vars.yml"
-            extra.write_text("---\n" + yaml.safe_dump(extra_vars, sort_keys=False, width=200))
-            extra.chmod(0o600)
-            argv += ["-e", f"@{extra}"]
+        vars_file = write_vars_file(run_dir / "extra_vars.json", extra_vars) if extra_vars else None
         if skip_tags:
-            argv += ["--skip-tags", ",".join(skip_tags)]
-        argv += [str(arg) for arg in extra_args or []]
+            args += ["--skip-tags", ",".join(skip_tags)]
+        args += extra_args or []
+        argv = playbook_argv(playbook, inventory=inventory or self.inventory, vars_file=vars_file, args=args)
         (run_dir / "command").write_text(" ".join(argv) + "\n")
         reports_before = set(self.results_dir.glob("staging_rehearsal_*.json"))
         log(f"run {index:02d} {name}: {' '.join(argv[1:])}")
         stdout_path, stderr_path = run_dir / "stdout", run_dir / "stderr"
         started = time.monotonic()
         with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
-            proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=out, stderr=err, start_new_session=True)
             try:
-                returncode = proc.wait(timeout=timeout)
+                returncode = run_playbook(argv, timeout=timeout, base_env=self.env, stdout=out, stderr=err).returncode
             except subprocess.TimeoutExpired:
-                stop_process_group(proc)
                 returncode = -999
         seconds = time.monotonic() - started
         run = Run(name=name, argv=argv, returncode=returncode, seconds=seconds,
@@ -512,23 +469,14 @@ class E2EStack:
     def hold_lock(self) -> tuple[subprocess.Popen, Path]:
         """A live ansible-playbook that holds the rehearsal lock (the product's own lock
         tasks), until the returned release file appears."""
-        playbook = self.work / "hold_lock.yml"
         release = self.work / f"release-lock-{time.monotonic_ns()}"
-        playbook.write_text(HOLD_LOCK_PLAYBOOK)
-        argv = [str(ANSIBLE_PLAYBOOK), str(playbook), "-i", str(self.inventory), "-e", f"release_file={release}"]
         with (self.runs_dir / "lock-holder.out").open("ab") as out:
-            proc = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
-        lock_file = self.lock_dir / "rehearsal.lock"
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if lock_file.exists() and proc.poll() is None:
-                holder = json.loads(lock_file.read_text() or "{}")
-                if holder.get("pid"):
-                    return proc, release
-            if proc.poll() is not None:
-                raise E2EError(f"the lock holder exited {proc.returncode} before taking the lock")
-            time.sleep(0.5)
+            proc = start_lock_holder(self.work / "hold_lock.yml", release, inventory=self.inventory,
+                                     base_env=self.env, hold_s=900, stdout=out, stderr=subprocess.STDOUT)
+        if wait_until_held(proc, self.lock_dir / "rehearsal.lock", timeout_s=180):
+            return proc, release
+        if proc.poll() is not None:
+            raise E2EError(f"the lock holder exited {proc.returncode} before taking the lock")
         stop_process_group(proc)
         raise E2EError("the lock holder did not take the lock within 180 s")
 
@@ -568,7 +516,7 @@ class E2EStack:
 
     def containers(self) -> dict:
         """Per service: container id, name, image id, state and start time."""
-        ids = self.docker("ps", "-aq", "--filter", f"label=com.docker.compose.project={PROJECT_NAME}").stdout.split()
+        ids = self.project_containers()
         if not ids:
             return {}
         state = {}
@@ -583,10 +531,6 @@ class E2EStack:
     def image_id(self, reference: str) -> str:
         found = self.docker("image", "inspect", "--format", "{{.Id}}", reference, check=False)
         return found.stdout.strip() if found.returncode == 0 else ""
-
-    def image_tags(self) -> dict:
-        listed = self.docker("image", "ls", APP_IMAGE, "--format", "{{.Tag}} {{.ID}}").stdout
-        return dict(line.split(" ", 1) for line in listed.splitlines() if " " in line)
 
     def backups(self) -> list[Path]:
         return sorted(self.backup_dir.glob("staging_db_*"))
@@ -763,10 +707,10 @@ class E2EStack:
             done = self.compose("down", "--volumes", "--timeout", "20", "--remove-orphans", env_file=env_file,
                                 check=False, timeout=300)
             log(f"stack down --volumes: exit {done.returncode}")
-        tags = [f"{APP_IMAGE}:{tag}" for tag in self.image_tags()]
-        if tags and not self.keep:
-            self.docker("image", "rm", *tags, check=False)
-            log(f"removed {len(tags)} e2e image tag(s)")
+        if not self.keep:
+            removed = self.remove_image_tags()
+            if removed:
+                log(f"removed {len(removed)} e2e image tag(s)")
         if not self.keep:
             shutil.rmtree(self.project / ".wheelhouse", ignore_errors=True)
 
@@ -777,20 +721,6 @@ def _find_all(data: bytes, needle: bytes) -> list[int]:
         found.append(at)
         at = data.find(needle, at + 1)
     return found
-
-
-def stop_process_group(proc: subprocess.Popen) -> None:
-    """SIGTERM then SIGKILL the process group of a child this harness started."""
-    for sig, grace in ((signal.SIGTERM, 20), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def deploy_env_overrides_with(extra: dict) -> dict:
@@ -842,25 +772,3 @@ class FileCorrupter(threading.Thread):
                     self.corrupted = {"path": path, "error": str(error)}
                 return
             time.sleep(self.poll_s)
-
-
-HOLD_LOCK_PLAYBOOK = """---
-# Written by tests/e2e/harness.py: a live run holding the rehearsal lock (the product's
-# own lock tasks) until the release file appears.
-- name: Hold the rehearsal lock until told to let go
-  hosts: staging
-  gather_facts: false
-  tasks:
-    - name: Take the lock
-      ansible.builtin.include_role:
-        name: footballpred.rehearsal.preflight
-        tasks_from: lock
-    - name: Wait for the release file
-      ansible.builtin.wait_for:
-        path: "{{ release_file }}"
-        timeout: 900
-    - name: Release the lock
-      ansible.builtin.include_role:
-        name: footballpred.rehearsal.preflight
-        tasks_from: unlock
-"""

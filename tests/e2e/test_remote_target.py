@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -33,7 +32,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness import ANSIBLE_PLAYBOOK, PORT_BASE, ROOT, Expect, E2EError, log
+from harness import PORT_BASE, Expect, E2EError, log
+from support.playbook import playbook_argv, run_playbook
+from support.stack import port_listens
 
 pytestmark = pytest.mark.fast
 
@@ -79,7 +80,7 @@ class RemoteTarget:
             pytest.fail(f"missing {missing}: run scripts/install-system-deps.sh (openssh-server, sudo, python3-venv)")
         if os.geteuid() != 0:
             pytest.fail("the remote-target test creates a user and a sudoers drop-in: run it as root")
-        if _port_listens(SSH_PORT):
+        if port_listens(SSH_PORT):
             raise E2EError(f"port {SSH_PORT} is in use (another remote-target session?)")
         self.dir.mkdir(parents=True, exist_ok=True)
         (self.dir / "authorized_keys").mkdir(exist_ok=True)
@@ -116,7 +117,7 @@ class RemoteTarget:
         self.proc = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(self.config)],
                                      stdout=subprocess.DEVNULL, stderr=self.log.open("ab"), start_new_session=True)
         deadline = time.monotonic() + 20
-        while not _port_listens(SSH_PORT):
+        while not port_listens(SSH_PORT):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise E2EError(f"sshd did not listen on {SSH_PORT}: {self.log.read_text()[-1500:]}")
             time.sleep(0.2)
@@ -191,12 +192,6 @@ class RemoteTarget:
         return len(re.findall(rf"Accepted publickey for {USER} from 127\.0\.0\.1", self.log.read_text(errors="replace")))
 
 
-def _port_listens(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
 @pytest.fixture(scope="module")
 def remote_target(e2e):
     target = RemoteTarget(e2e)
@@ -256,8 +251,8 @@ def test_prepare_target_over_ssh_is_idempotent(stack, remote_target):
         expect.that(re.search(rf"{re.escape(library)}( \(as \S+\))? \S+ >= ", second.output) is not None,
                     f"the venv has {library} at the needed version", second.tail(30))
     freeze = remote_target.ssh(f"{VENV_PYTHON} -m pip freeze").stdout
-    check_run = subprocess.run([str(ANSIBLE_PLAYBOOK), "playbooks/prepare_target.yml", "-i", str(inventory), "--check"],
-                               cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=600, check=False)
+    check_run = run_playbook(playbook_argv("playbooks/prepare_target.yml", inventory=inventory, args=["--check"]),
+                             base_env=stack.env, timeout=600)
     expect.equal(check_run.returncode, 0, "prepare_target.yml --check exits 0")
     expect.equal(remote_target.ssh(f"{VENV_PYTHON} -m pip freeze").stdout, freeze, "--check changed no package")
     listing = remote_target.ssh(f"stat -c '%U %a' {PREPARE_DIR}/venv && {VENV_PYTHON} -c 'import sys; print(sys.prefix)'")

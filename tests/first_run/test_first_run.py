@@ -15,22 +15,17 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from support import ROOT
+from support.processes import docker_env
+
 PROJECT = "football-prediction-staging"
 APP_IMAGE = "football-prediction"
 
 pytestmark = pytest.mark.skipif(os.environ.get("FP_FIRST_RUN") != "1",
                                 reason="destroys the local staging stack: run scripts/test.sh first-run")
-
-
-def docker_env() -> dict:
-    script = f"source {str(ROOT / 'scripts/lib/docker-env.sh')!r} && fp_require_docker && env -0"
-    done = subprocess.run(["bash", "-c", script], capture_output=True, check=True)
-    return dict(item.split("=", 1) for item in done.stdout.decode().split("\0") if "=" in item)
 
 
 def docker(env: dict, *args: str) -> str:

@@ -3,17 +3,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Run the check modules through Ansible against live services.
 
-Targets come from the environment and default to the local staging stack
-(docs/CONVENTIONS.md):
-
-  FP_DB_HOST FP_DB_PORT FP_DB_USER FP_DB_NAME FP_DB_PASSWORD
-  FP_REDIS_HOST FP_REDIS_PORT FP_REDIS_DB FP_REDIS_PASSWORD
-  FP_KAFKA_BOOTSTRAP  FP_MLFLOW_URL  FP_MLFLOW_MODEL  FP_API_URL
-
-Passwords not set in the environment are read from the example stack's
-.env.staging (STAGING_DB_PASSWORD, REDIS_PASSWORD). A service that does not
-answer makes its tests skip, unless FP_REQUIRE_STACK=1 (CI with the stack up),
-where it makes them fail.
+Where the services are (FP_* variables, the stack's .env.staging) is the ``stack``
+fixture of tests/integration/conftest.py. A service that does not answer makes its
+tests skip, unless FP_REQUIRE_STACK=1 (CI with the stack up), where it makes them fail.
 """
 
 from __future__ import annotations
@@ -22,7 +14,6 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 
@@ -31,47 +22,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from support.playbook import playbook_argv, run_playbook
+
 COLLECTION_ROOT = Path(__file__).resolve().parents[3]
-ENV_FILE = COLLECTION_ROOT / "examples" / "football-prediction" / ".env.staging"
-
-
-def _env_file_values() -> dict:
-    values = {}
-    if ENV_FILE.is_file():
-        for line in ENV_FILE.read_text(encoding="utf-8").splitlines():
-            key, sep, value = line.partition("=")
-            if sep and not key.lstrip().startswith("#"):
-                values[key.strip()] = value.strip().strip("'\"")
-    return values
-
-
-class Stack:
-    """Where the live services are, from FP_* variables or the staging defaults."""
-
-    def __init__(self):
-        env_file = _env_file_values()
-        getenv = os.environ.get
-        self.db = dict(
-            host=getenv("FP_DB_HOST", "127.0.0.1"),
-            port=int(getenv("FP_DB_PORT", "5433")),
-            user=getenv("FP_DB_USER", "football_staging_user"),
-            name=getenv("FP_DB_NAME", "football_prediction_staging"),
-            password=getenv("FP_DB_PASSWORD", env_file.get("STAGING_DB_PASSWORD", "")),
-        )
-        self.redis = dict(
-            host=getenv("FP_REDIS_HOST", "127.0.0.1"),
-            port=int(getenv("FP_REDIS_PORT", "6380")),
-            db=int(getenv("FP_REDIS_DB", "1")),
-            password=getenv("FP_REDIS_PASSWORD", env_file.get("REDIS_PASSWORD", "")),
-        )
-        self.kafka_bootstrap = getenv("FP_KAFKA_BOOTSTRAP", "127.0.0.1:9093")
-        self.mlflow_url = getenv("FP_MLFLOW_URL", "http://127.0.0.1:5001")
-        self.mlflow_model = getenv("FP_MLFLOW_MODEL", "football-match-predictor")
-        self.api_url = getenv("FP_API_URL", "http://127.0.0.1:8001")
-
-    def secrets_env(self) -> dict:
-        """Secrets go to the modules through their environment fallbacks, never the command line."""
-        return dict(PGPASSWORD=self.db["password"], REDIS_PASSWORD=self.redis["password"])
 
 
 def port_open(host: str, port: int) -> bool:
@@ -97,11 +50,6 @@ def stopped_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def stack() -> Stack:
-    return Stack()
 
 
 @pytest.fixture
@@ -183,25 +131,18 @@ PLAYBOOK = """\
 @pytest.fixture
 def ansible_module(collections_path, stack, tmp_path):
     """Run footballpred.rehearsal.<name> with ``args`` in a one-task playbook and return its result."""
-    playbook_command = Path(sys.executable).with_name("ansible-playbook")
-    command = str(playbook_command) if playbook_command.exists() else shutil.which("ansible-playbook")
-
     def run(name: str, args: dict, check: bool = False, extra_env: dict | None = None) -> AnsibleRun:
         result_file = tmp_path / ("%s-result.json" % name)
         result_file.unlink(missing_ok=True)
         playbook = tmp_path / ("%s.yml" % name)
         playbook.write_text(PLAYBOOK.format(name=name, args=json.dumps(args), result_file=json.dumps(str(result_file))),
                             encoding="utf-8")
-        env = dict(os.environ, **stack.secrets_env())
-        env.update(ANSIBLE_COLLECTIONS_PATH=collections_path, ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_NOCOLOR="1",
-                   ANSIBLE_RETRY_FILES_ENABLED="0")
-        env.update(extra_env or {})
-        argv = [command, "-i", "localhost,", "-c", "local", "-e", json.dumps({"ansible_python_interpreter": sys.executable}),
-                str(playbook)]
-        if check:
-            argv.append("--check")
-        completed = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=False,
-                                   cwd=str(tmp_path))
+        env = {**stack.secrets_env(), "ANSIBLE_COLLECTIONS_PATH": collections_path, "ANSIBLE_LOCALHOST_WARNING": "0",
+               "ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0", **(extra_env or {})}
+        argv = playbook_argv(playbook, inventory="localhost,", extra_vars={"ansible_python_interpreter": sys.executable},
+                             args=["-c", "local", *(["--check"] if check else [])])
+        # No project configuration: the one-task playbook runs from its own directory.
+        completed = run_playbook(argv, env=env, config=None, timeout=300, cwd=tmp_path)
         output = completed.stdout + completed.stderr
         assert result_file.exists(), "the playbook kept no result:\n" + output
         text = result_file.read_text(encoding="utf-8")

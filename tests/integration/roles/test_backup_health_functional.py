@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import stat
-import subprocess
 import time
 import urllib.request
 from pathlib import Path
@@ -27,23 +26,12 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-PLAYBOOK_BIN = ROOT / ".venv" / "bin" / "ansible-playbook"
-ENV_FILE = ROOT / "examples" / "football-prediction" / ".env.staging"
+from support.playbook import playbook_argv, run_playbook, write_vars_file
+
 API = "http://127.0.0.1:8001"
 DB = {"host": "127.0.0.1", "port": 5433, "user": "football_staging_user", "dbname": "football_prediction_staging"}
 OLD = time.time() - 30 * 86400
 GENEROUS_MS = 60000
-
-
-def env_file_values() -> dict:
-    values = {}
-    if ENV_FILE.is_file():
-        for line in ENV_FILE.read_text(encoding="utf-8").splitlines():
-            key, sep, value = line.partition("=")
-            if sep and not key.lstrip().startswith("#"):
-                values[key.strip()] = value.strip().strip("'\"")
-    return values
 
 
 def stack_is_up() -> bool:
@@ -60,27 +48,11 @@ if not stack_is_up():
     pytestmark = pytest.mark.skip(reason="the local staging stack is not healthy on 127.0.0.1:8001")
 
 
-@pytest.fixture(scope="module")
-def docker_env() -> dict:
-    """The environment scripts/lib/docker-env.sh sets up (private engine or the user's)."""
-    script = f"source {ROOT}/scripts/lib/docker-env.sh && env -0"
-    output = subprocess.run(["bash", "-c", script], capture_output=True, check=True).stdout
-    return dict(item.split("=", 1) for item in output.decode().split("\0") if "=" in item)
-
-
-@pytest.fixture(scope="module")
-def secrets() -> dict:
-    values = env_file_values()
-    found = {"rehearsal_db_password": values.get("STAGING_DB_PASSWORD"),
-             "rehearsal_redis_password": values.get("REDIS_PASSWORD")}
-    return {key: value for key, value in found.items() if value}
-
-
 @pytest.fixture
-def db_query(secrets):
+def db_query(stack_secrets):
     """Run one query on a fresh connection (the stack may have been restarted meanwhile)."""
     def query(statement: str) -> list[tuple]:
-        connection = psycopg2.connect(password=secrets.get("rehearsal_db_password"), connect_timeout=5, **DB)
+        connection = psycopg2.connect(password=stack_secrets.get("rehearsal_db_password"), connect_timeout=5, **DB)
         try:
             with connection.cursor() as cursor:
                 cursor.execute(statement)
@@ -118,15 +90,12 @@ def last_results(callback_output: dict) -> dict:
 
 
 @pytest.fixture
-def run_phase(tmp_path, docker_env, secrets):
+def run_phase(tmp_path, docker_env, stack_secrets):
     def run(phase: str, **extra_vars) -> PhaseRun:
-        vars_file = tmp_path / f"{phase}_vars.json"
-        vars_file.write_text(json.dumps({**secrets, **extra_vars}))
-        vars_file.chmod(0o600)
-        env = dict(docker_env, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1")
-        completed = subprocess.run(
-            [str(PLAYBOOK_BIN), f"playbooks/{phase}.yml", "-i", "inventories/local", "-e", f"@{vars_file}"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
+        vars_file = write_vars_file(tmp_path / f"{phase}_vars.json", {**stack_secrets, **extra_vars})
+        argv = playbook_argv(f"playbooks/{phase}.yml", inventory="inventories/local", vars_file=vars_file)
+        completed = run_playbook(argv, base_env=docker_env, timeout=900,
+                                 env={"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_NOCOLOR": "1"})
         output = completed.stdout[-6000:] + completed.stderr[-3000:]
         try:
             results = last_results(json.loads(completed.stdout))

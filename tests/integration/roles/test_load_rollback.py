@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-PLAYBOOK_BIN = ROOT / ".venv" / "bin" / "ansible-playbook"
+from support.playbook import playbook_argv, run_playbook
+
 API = "http://127.0.0.1:8001"
 PREVIOUS_IMAGE = "football-prediction:staging-previous"
 
@@ -56,13 +56,6 @@ RUN_ROLE = """
 LOCK_WAIT_S = 900
 
 
-def docker_env() -> dict:
-    """The environment scripts/lib/docker-env.sh sets up (private engine or the user's)."""
-    script = f"source {ROOT}/scripts/lib/docker-env.sh && env -0"
-    output = subprocess.run(["bash", "-c", script], capture_output=True, check=True).stdout
-    return dict(item.split("=", 1) for item in output.decode().split("\0") if "=" in item)
-
-
 def api_json(path: str) -> dict:
     with urllib.request.urlopen(API + path, timeout=5) as response:  # noqa: S310 - loopback only
         return json.load(response)
@@ -86,11 +79,6 @@ def image_version(env: dict, image: str) -> str | None:
 pytestmark = pytest.mark.skipif(not stack_is_up(), reason="the local staging stack is not running on 127.0.0.1:8001")
 
 
-@pytest.fixture(scope="module", name="env")
-def env_fixture() -> dict:
-    return docker_env()
-
-
 def run_role(tmp_path: Path, env: dict, role: str, tasks_from: str = "main.yml", **extra_vars) -> tuple[int, dict, str]:
     playbook = tmp_path / "run_role.yml"
     playbook.write_text(RUN_ROLE)
@@ -99,9 +87,7 @@ def run_role(tmp_path: Path, env: dict, role: str, tasks_from: str = "main.yml",
     deadline = time.monotonic() + LOCK_WAIT_S
     while True:
         results_file.unlink(missing_ok=True)
-        completed = subprocess.run(
-            [str(PLAYBOOK_BIN), str(playbook), "-e", json.dumps(variables)],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
+        completed = run_playbook(playbook_argv(playbook, extra_vars=variables), base_env=env, timeout=900)
         # Another rehearsal holds the stack: wait for it rather than fail or interfere.
         if "LOCKED:" not in completed.stdout + completed.stderr or time.monotonic() > deadline:
             break
@@ -125,8 +111,8 @@ def failed_checks(results: dict) -> list:
             for check in phase.get("checks", []) if check.get("status") == "failed"]
 
 
-def test_load_test_with_the_spec_stages_measures_real_figures(tmp_path, env):
-    rc, results, output = run_role(tmp_path, env, "load_test", load_test_output_dir=str(tmp_path / "load"))
+def test_load_test_with_the_spec_stages_measures_real_figures(tmp_path, docker_env):
+    rc, results, output = run_role(tmp_path, docker_env, "load_test", load_test_output_dir=str(tmp_path / "load"))
 
     phase = results["phases"]["load_test"]
     assert rc == 0, output
@@ -144,9 +130,9 @@ def test_load_test_with_the_spec_stages_measures_real_figures(tmp_path, env):
         assert (run_dir / name).is_file(), name
 
 
-def test_a_missed_threshold_fails_the_load_test(tmp_path, env):
+def test_a_missed_threshold_fails_the_load_test(tmp_path, docker_env):
     rc, results, output = run_role(
-        tmp_path, env, "load_test", load_test_output_dir=str(tmp_path / "load"),
+        tmp_path, docker_env, "load_test", load_test_output_dir=str(tmp_path / "load"),
         load_test_stages=[{"duration_s": 4, "target_users": 2}, {"duration_s": 2, "target_users": 0}],
         load_test_thresholds_p95_ms=0.001, load_test_ab_enabled=False)
 
@@ -158,8 +144,8 @@ def test_a_missed_threshold_fails_the_load_test(tmp_path, env):
     assert checks["p95 response time"]["value"] > 0.001
 
 
-def test_load_to_a_non_loopback_address_is_refused(tmp_path, env):
-    rc, results, output = run_role(tmp_path, env, "load_test", load_test_output_dir=str(tmp_path / "load"),
+def test_load_to_a_non_loopback_address_is_refused(tmp_path, docker_env):
+    rc, results, output = run_role(tmp_path, docker_env, "load_test", load_test_output_dir=str(tmp_path / "load"),
                                    load_test_base_url="http://192.0.2.10:8001")
 
     assert rc != 0
@@ -168,13 +154,13 @@ def test_load_to_a_non_loopback_address_is_refused(tmp_path, env):
     assert not list((tmp_path / "load").glob("run_*/locust_stats.csv"))
 
 
-def test_rollback_drills_leave_the_previous_version_on_the_backup_data(tmp_path, env):
-    previous_version = image_version(env, PREVIOUS_IMAGE)
+def test_rollback_drills_leave_the_previous_version_on_the_backup_data(tmp_path, docker_env):
+    previous_version = image_version(docker_env, PREVIOUS_IMAGE)
     if previous_version is None:
         pytest.skip(f"{PREVIOUS_IMAGE} does not exist: deploy twice first")
 
-    take_a_fresh_backup(tmp_path, env)
-    rc, results, output = run_role(tmp_path, env, "rollback", rollback_drop_replaced_db=True,
+    take_a_fresh_backup(tmp_path, docker_env)
+    rc, results, output = run_role(tmp_path, docker_env, "rollback", rollback_drop_replaced_db=True,
                                    rollback_work_dir=str(tmp_path / "rollback"))
 
     phases = results["phases"]
@@ -190,17 +176,17 @@ def test_rollback_drills_leave_the_previous_version_on_the_backup_data(tmp_path,
     assert api_json("/health")["version"] == previous_version
 
 
-def test_automatic_rollback_restores_the_database_when_it_changed(tmp_path, env):
-    if image_version(env, PREVIOUS_IMAGE) is None:
+def test_automatic_rollback_restores_the_database_when_it_changed(tmp_path, docker_env):
+    if image_version(docker_env, PREVIOUS_IMAGE) is None:
         pytest.skip(f"{PREVIOUS_IMAGE} does not exist: deploy twice first")
-    take_a_fresh_backup(tmp_path, env)
+    take_a_fresh_backup(tmp_path, docker_env)
     # Unique per run, so the marker can never already be in the backup.
     marker = "Automatic rollback test marker %d" % time.time_ns()
     insert = "INSERT INTO teams (name, league, country) VALUES ('%s', 'Test', 'Nowhere')" % marker
     subprocess.run(["docker", "exec", "football-prediction-staging-db-1", "psql", "-U", "football_staging_user",
-                    "-d", "football_prediction_staging", "-c", insert], env=env, check=True, capture_output=True)
+                    "-d", "football_prediction_staging", "-c", insert], env=docker_env, check=True, capture_output=True)
 
-    rc, results, output = run_role(tmp_path, env, "rollback", "automatic.yml", rollback_drop_replaced_db=True,
+    rc, results, output = run_role(tmp_path, docker_env, "rollback", "automatic.yml", rollback_drop_replaced_db=True,
                                    rollback_reason="integration test: simulated failed deploy")
 
     phase = results["phases"]["rollback"]
@@ -211,5 +197,5 @@ def test_automatic_rollback_restores_the_database_when_it_changed(tmp_path, env)
     left = subprocess.run(["docker", "exec", "football-prediction-staging-db-1", "psql", "-U", "football_staging_user",
                            "-d", "football_prediction_staging", "-tAc",
                            "SELECT count(*) FROM teams WHERE name = '%s'" % marker],
-                          env=env, check=True, capture_output=True, text=True).stdout.strip()
+                          env=docker_env, check=True, capture_output=True, text=True).stdout.strip()
     assert left == "0"

@@ -29,8 +29,11 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-PLAYBOOK_BIN = ROOT / ".venv" / "bin" / "ansible-playbook"
+from support import ROOT
+from support.lock import holder_pid, start_lock_holder, wait_until_held
+from support.playbook import playbook_argv, run_playbook, write_vars_file
+from support.processes import DockerUnavailable, docker_env
+
 PROJECT = ROOT / "examples" / "football-prediction"
 ENV_FILE = PROJECT / ".env.staging"
 API = "http://127.0.0.1:8001"
@@ -83,35 +86,9 @@ DEPLOY_TWICE = """
             tasks_from: unlock
 """
 
-HOLD_LOCK = """
-- name: Hold the rehearsal lock until told to let go
-  hosts: staging
-  gather_facts: false
-  tasks:
-    - name: Take the lock
-      ansible.builtin.include_role:
-        name: footballpred.rehearsal.preflight
-        tasks_from: lock
-    - name: Wait for the release file
-      ansible.builtin.wait_for:
-        path: "{{ release_file }}"
-        timeout: 600
-    - name: Release the lock
-      ansible.builtin.include_role:
-        name: footballpred.rehearsal.preflight
-        tasks_from: unlock
-"""
-
-
-def docker_env() -> dict:
-    """The environment scripts/lib/docker-env.sh sets up (private engine or the user's)."""
-    script = f"source {ROOT}/scripts/lib/docker-env.sh && env -0"
-    output = subprocess.run(["bash", "-c", script], capture_output=True, check=True).stdout
-    return dict(item.split("=", 1) for item in output.decode().split("\0") if "=" in item)
-
 
 def docker(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["docker", *args], env=docker_env(), capture_output=True, text=True, check=False)
+    return subprocess.run(["docker", *args], env=docker_env(require=False), capture_output=True, text=True, check=False)
 
 
 def infra_ready() -> str:
@@ -119,7 +96,7 @@ def infra_ready() -> str:
     try:
         if docker("version").returncode != 0:
             return "no Docker engine answers (scripts/local-engine.sh up)"
-    except (OSError, subprocess.CalledProcessError):
+    except (OSError, DockerUnavailable):
         return "no Docker client or engine"
     missing = [image for image in INFRA_IMAGES if docker("image", "inspect", image).returncode != 0]
     return f"infra images missing: {', '.join(missing)} (scripts/build-images.sh --infra-only)" if missing else ""
@@ -130,16 +107,6 @@ if _REASON:
     if os.environ.get("FP_REQUIRE_STACK") == "1":
         pytest.fail(_REASON, pytrace=False)
     pytestmark = pytest.mark.skip(reason=_REASON)
-
-
-def env_file_values() -> dict:
-    values = {}
-    if ENV_FILE.is_file():
-        for line in ENV_FILE.read_text(encoding="utf-8").splitlines():
-            key, sep, value = line.partition("=")
-            if sep and not key.lstrip().startswith("#"):
-                values[key.strip()] = value.strip().strip("'\"")
-    return values
 
 
 def api_json(path: str) -> dict:
@@ -166,14 +133,6 @@ def app_container() -> dict:
                    "--filter", "label=com.docker.compose.service=app")
     ids = found.stdout.split()
     return json.loads(docker("inspect", ids[0]).stdout)[0] if ids else {}
-
-
-def lock_holder_pid() -> int:
-    """PID recorded in the rehearsal lock, 0 when there is no lock."""
-    try:
-        return int(json.loads(LOCK_FILE.read_text()).get("pid", 0))
-    except (OSError, ValueError):
-        return 0
 
 
 def file_digest(path: Path) -> str:
@@ -226,29 +185,20 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tmp_path_factory, stack_secrets):
     """Run a phase playbook; one that should succeed waits while another run holds the lock."""
-    values = env_file_values()
-    secrets = {"rehearsal_db_password": values.get("STAGING_DB_PASSWORD"),
-               "rehearsal_redis_password": values.get("REDIS_PASSWORD")}
-    secrets = {key: value for key, value in secrets.items() if value}
     workdir = tmp_path_factory.mktemp("preflight_deploy")
-    env = dict(docker_env(), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1")
+    env = dict(docker_env(require=False), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1")
 
-    def run_playbook(playbook: str, *args: str, wait_for_lock: bool = True, env_extra: dict | None = None,
-                     **extra_vars) -> Run:
+    def run_phase_playbook(playbook: str, *args: str, wait_for_lock: bool = True, env_extra: dict | None = None,
+                           **extra_vars) -> Run:
         if wait_for_lock:
             extra_vars.setdefault("preflight_lock_wait_s", LOCK_WAIT_S)
-        vars_file = workdir / "vars.json"
-        vars_file.write_text(json.dumps({**secrets, **extra_vars}))
-        vars_file.chmod(0o600)
-        completed = subprocess.run(
-            [str(PLAYBOOK_BIN), playbook, "-i", "inventories/local", "-e", f"@{vars_file}", *args],
-            cwd=ROOT, env={**env, **(env_extra or {})}, capture_output=True, text=True,
-            timeout=LOCK_WAIT_S + 1200, check=False)
-        return Run(completed)
+        vars_file = write_vars_file(workdir / "vars.json", {**stack_secrets, **extra_vars})
+        argv = playbook_argv(playbook, inventory="inventories/local", vars_file=vars_file, args=args)
+        return Run(run_playbook(argv, base_env=env, env=env_extra, timeout=LOCK_WAIT_S + 1200))
 
-    return run_playbook
+    return run_phase_playbook
 
 
 @pytest.fixture(scope="module")
@@ -408,17 +358,11 @@ def test_a_production_looking_inventory_is_refused_before_any_change(deployed_x_
 
 
 def test_a_second_run_is_refused_and_a_dead_holders_lock_is_taken_over(deployed_x_then_y, run, tmp_path):
-    playbook = tmp_path / "hold_lock.yml"
-    playbook.write_text(HOLD_LOCK)
-    release = tmp_path / "release"
-    env = dict(docker_env(), ANSIBLE_NOCOLOR="1")
+    env = dict(docker_env(require=False), ANSIBLE_NOCOLOR="1")
     # The holder takes the lock once no other run holds it.
-    holder = subprocess.Popen(
-        [str(PLAYBOOK_BIN), str(playbook), "-i", "inventories/local", "-e", f"release_file={release}",
-         "-e", f"preflight_lock_wait_s={LOCK_WAIT_S}"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while holder.poll() is None and lock_holder_pid() != holder.pid:
-        time.sleep(0.5)
+    holder = start_lock_holder(tmp_path / "hold_lock.yml", tmp_path / "release", inventory="inventories/local",
+                               base_env=env, hold_s=600, extra_vars={"preflight_lock_wait_s": LOCK_WAIT_S})
+    wait_until_held(holder, LOCK_FILE)
     assert holder.poll() is None, "the holder could not take the lock"
     try:
         container = app_container()
@@ -435,7 +379,7 @@ def test_a_second_run_is_refused_and_a_dead_holders_lock_is_taken_over(deployed_
         # Killed, the holder cannot release its lock: the lock is left stale.
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait(timeout=30)
-    assert lock_holder_pid() == holder.pid
+    assert holder_pid(LOCK_FILE) == holder.pid
 
     after = run("playbooks/preflight.yml", wait_for_lock=False)
 

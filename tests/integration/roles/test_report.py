@@ -15,13 +15,14 @@ import re
 import shutil
 import struct
 import subprocess
-import sys
 import threading
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from support.playbook import playbook_argv, run_playbook
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FIXTURE = REPO_ROOT / "tests" / "fixtures" / "report" / "results_deploy_failed.json"
@@ -40,21 +41,10 @@ WEBHOOK_SECRET = "T000-hook-secret-4711"
 pytestmark = pytest.mark.timeout(600)
 
 
-def _ansible_playbook() -> str:
-    beside_python = Path(sys.executable).with_name("ansible-playbook")
-    found = str(beside_python) if beside_python.exists() else shutil.which("ansible-playbook")
-    if not found:
-        pytest.fail("ansible-playbook not found (run `make deps`)")
-    return found
-
-
-def run_playbook(playbook: Path, extra_vars: dict) -> subprocess.CompletedProcess:
-    env = {**os.environ, "ANSIBLE_SHOW_CUSTOM_STATS": "1", "ANSIBLE_NOCOLOR": "1",
-           "ANSIBLE_CALLBACK_RESULT_FORMAT": "json", "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg")}
-    return subprocess.run(
-        [_ansible_playbook(), str(playbook), "-i", str(REPO_ROOT / "inventories" / "local"),
-         "-e", json.dumps(extra_vars)],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+def run_report_playbook(playbook: Path, extra_vars: dict) -> subprocess.CompletedProcess:
+    env = {"ANSIBLE_SHOW_CUSTOM_STATS": "1", "ANSIBLE_NOCOLOR": "1", "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}
+    argv = playbook_argv(playbook, inventory=REPO_ROOT / "inventories" / "local", extra_vars=extra_vars)
+    return run_playbook(argv, env=env, timeout=300)
 
 
 class _Sink(BaseHTTPRequestHandler):
@@ -94,7 +84,7 @@ def failed_run(tmp_path_factory):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/services/{WEBHOOK_SECRET}"
     try:
-        proc = run_playbook(REPO_ROOT / "playbooks" / "report.yml", {
+        proc = run_report_playbook(REPO_ROOT / "playbooks" / "report.yml", {
             "rehearsal_results_dir": str(out_dir),
             "report_results_file": str(FIXTURE),
             "report_webhook_url": url,
@@ -318,7 +308,7 @@ def test_html_renders_in_headless_chromium(failed_run, tmp_path):
 # ------------------------------------------------------------------ other runs
 
 def test_fail_on_verdict_can_be_turned_off(tmp_path):
-    proc = run_playbook(REPO_ROOT / "playbooks" / "report.yml", {
+    proc = run_report_playbook(REPO_ROOT / "playbooks" / "report.yml", {
         "rehearsal_results_dir": str(tmp_path), "report_results_file": str(FIXTURE),
         "report_fail_on_verdict": False})
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -326,7 +316,7 @@ def test_fail_on_verdict_can_be_turned_off(tmp_path):
 
 
 def test_report_json_can_be_rendered_again(failed_run, tmp_path):
-    proc = run_playbook(REPO_ROOT / "playbooks" / "report.yml", {
+    proc = run_report_playbook(REPO_ROOT / "playbooks" / "report.yml", {
         "rehearsal_results_dir": str(tmp_path), "report_results_file": str(failed_run["files"]["json"]),
         "report_fail_on_verdict": False, "report_basename": "again"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -356,8 +346,8 @@ def test_only_preflight_ran_and_failed(tmp_path, webhook_sink):
                                "value": "postgres (pid 812)", "target": "free", "detail": "taken"}],
                    "evidence": {}}}}
     out = tmp_path / "out"
-    proc = run_playbook(_role_playbook(tmp_path, results),
-                        {"rehearsal_results_dir": str(out), "report_webhook_url": url})
+    proc = run_report_playbook(_role_playbook(tmp_path, results),
+                               {"rehearsal_results_dir": str(out), "report_webhook_url": url})
     assert proc.returncode != 0
     markdown = (out / "staging_rehearsal_20261127-081500.md").read_text(encoding="utf-8")
     assert "### 3.1 preflight — ❌ failed" in markdown
@@ -371,8 +361,8 @@ def test_only_preflight_ran_and_failed(tmp_path, webhook_sink):
 
 def test_no_results_at_all_reports_everything_as_not_run(tmp_path):
     out = tmp_path / "out"
-    proc = run_playbook(_role_playbook(tmp_path, None),
-                        {"rehearsal_results_dir": str(out), "report_basename": "empty"})
+    proc = run_report_playbook(_role_playbook(tmp_path, None),
+                               {"rehearsal_results_dir": str(out), "report_basename": "empty"})
     assert proc.returncode == 0, proc.stdout + proc.stderr  # incomplete is not failed
     document = json.loads((out / "empty.json").read_text(encoding="utf-8"))
     assert document["verdict"]["status"] == "incomplete"
@@ -384,7 +374,7 @@ def test_no_results_at_all_reports_everything_as_not_run(tmp_path):
 
 def test_an_unset_webhook_url_is_no_webhook(tmp_path):
     # AWX passes an empty survey answer as null; that means "no webhook", not a crash.
-    proc = run_playbook(REPO_ROOT / "playbooks" / "report.yml", {
+    proc = run_report_playbook(REPO_ROOT / "playbooks" / "report.yml", {
         "rehearsal_results_dir": str(tmp_path), "report_results_file": str(FIXTURE),
         "report_fail_on_verdict": False, "report_webhook_url": None})
     assert proc.returncode == 0, proc.stdout + proc.stderr

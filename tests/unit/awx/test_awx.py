@@ -22,6 +22,8 @@ import pytest
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from support.playbook import playbook_argv, run_playbook
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import awx_rules  # noqa: E402  pylint: disable=wrong-import-position
@@ -337,9 +339,8 @@ def _configure(env: dict, tmp_path: Path) -> subprocess.CompletedProcess:
              if not key.startswith(("AWX_", "CONTROLLER_", "TOWER_"))}
     clean.update({"CONTROLLER_HOST": "http://127.0.0.1:9", "CONTROLLER_OAUTH_TOKEN": "none",
                   "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOCAL_TEMP": str(tmp_path), **env})
-    playbook = Path(sys.executable).with_name("ansible-playbook")
-    return subprocess.run([str(playbook), str(CONFIGURE_AWX), "-e", "awx_ee_image=registry.invalid/ee:1"],
-                          cwd=REPO_ROOT, env=clean, capture_output=True, text=True, timeout=300, check=False)
+    argv = playbook_argv(CONFIGURE_AWX, extra_vars={"awx_ee_image": "registry.invalid/ee:1"})
+    return run_playbook(argv, base_env=clean, timeout=300)
 
 
 def test_configure_awx_refuses_without_credential_material(tmp_path):

@@ -6,23 +6,18 @@ on follow the inventory, not the template."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
+
+from support.playbook import playbook_argv, run_playbook, write_vars_file
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 ROLE = REPO_ROOT / "roles" / "deploy"
 TEMPLATE = REPO_ROOT / "examples" / "football-prediction" / ".env.staging.example"
 LOCAL_INVENTORY = REPO_ROOT / "inventories" / "local"
-_VENV_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
-# ansible-test units runs its own interpreter and puts the ansible CLI on PATH instead.
-ANSIBLE_PLAYBOOK = _VENV_PLAYBOOK if _VENV_PLAYBOOK.exists() else Path(shutil.which("ansible-playbook") or _VENV_PLAYBOOK)
 
 PORT_KEYS = ("API_PORT", "APP_PORT", "STAGING_DB_PORT", "REDIS_PORT", "KAFKA_PORT", "KAFKA_BOOTSTRAP_SERVERS",
              "MLFLOW_PORT", "MLFLOW_TRACKING_URI", "PROMETHEUS_PORT", "PROMETHEUS_URL", "STAGING_REDIS_URL")
@@ -87,19 +82,13 @@ def render(tmp_path: Path, inventory_vars: dict, inventory: Path | None = None) 
     playbook = tmp_path / "render.yml"
     playbook.write_text(PLAYBOOK.format(defaults=ROLE / "defaults" / "main.yml",
                                         template=ROLE / "templates" / "env_file.j2"), encoding="utf-8")
-    extra = tmp_path / "inventory_vars.yml"
-    extra.write_text(yaml.safe_dump({**inventory_vars, "rehearsal_project_dir": str(project),
-                                     "ansible_python_interpreter": sys.executable}), encoding="utf-8")
-    argv = [str(ANSIBLE_PLAYBOOK), str(playbook), "-e", f"@{extra}"]
-    if inventory is not None:
-        # The inventory's group_vars apply to the implicit localhost (group "all").
-        argv += ["-i", str(inventory)]
-    else:
-        argv += ["-i", "localhost,"]
-    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0",
+    extra = write_vars_file(tmp_path / "inventory_vars.json",
+                            {**inventory_vars, "rehearsal_project_dir": str(project), "ansible_python_interpreter": sys.executable})
+    # An inventory's group_vars apply to the implicit localhost (group "all").
+    argv = playbook_argv(playbook, inventory=inventory if inventory is not None else "localhost,", vars_file=extra)
+    env = {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0",
            "ANSIBLE_LOCALHOST_WARNING": "0", "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0"}
-    env.pop("ANSIBLE_CONFIG", None)
-    result = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+    result = run_playbook(argv, env=env, config=None, cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     return parse_env((project / ".env.staging").read_text(encoding="utf-8"))
 

@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import socketserver
-import subprocess
 import sys
 import tempfile
 import threading
@@ -24,11 +23,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 import yaml
 
+from support.playbook import playbook_argv, run_playbook
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 ROLE = REPO_ROOT / "roles" / "deploy"
-_VENV_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
-# ansible-test units runs its own interpreter and puts the ansible CLI on PATH instead.
-ANSIBLE_PLAYBOOK = _VENV_PLAYBOOK if _VENV_PLAYBOOK.exists() else Path(shutil.which("ansible-playbook") or _VENV_PLAYBOOK)
 
 REPO = "fp-unit/app"
 ID = {n: f"sha256:{n:064x}" for n in range(1, 13)}
@@ -174,7 +172,7 @@ def engine():
     shutil.rmtree(directory, ignore_errors=True)
 
 
-def prune(tmp_path: Path, docker_host: str, *args: str, **play_vars) -> dict:
+def prune(tmp_path: Path, docker_host: str, *args: str, extra_vars: dict | None = None, **play_vars) -> dict:
     """Run tasks/prune.yml against the engine at docker_host; the checks and evidence it recorded."""
     variables = tmp_path / "play_vars.yml"
     variables.write_text(yaml.safe_dump({**PLAY_VARS, **play_vars}), encoding="utf-8")
@@ -182,13 +180,13 @@ def prune(tmp_path: Path, docker_host: str, *args: str, **play_vars) -> dict:
     playbook = tmp_path / "prune.yml"
     playbook.write_text(PLAYBOOK.format(defaults=ROLE / "defaults" / "main.yml", play_vars=variables,
                                         prune=ROLE / "tasks" / "prune.yml", out=out), encoding="utf-8")
-    env = {**os.environ, "DOCKER_HOST": docker_host, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0",
+    base_env = {key: value for key, value in os.environ.items()
+                if key not in ("DOCKER_API_VERSION", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")}
+    env = {"DOCKER_HOST": docker_host, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0",
            "ANSIBLE_LOCALHOST_WARNING": "0", "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0"}
-    for name in ("ANSIBLE_CONFIG", "DOCKER_API_VERSION", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"):
-        env.pop(name, None)
-    argv = [str(ANSIBLE_PLAYBOOK), str(playbook), "-i", "localhost,",
-            "-e", json.dumps({"ansible_python_interpreter": sys.executable}), *args]
-    result = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+    argv = playbook_argv(playbook, inventory="localhost,", args=args,
+                         extra_vars={"ansible_python_interpreter": sys.executable, **(extra_vars or {})})
+    result = run_playbook(argv, env=env, base_env=base_env, config=None, cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(out.read_text(encoding="utf-8"))
 
@@ -213,7 +211,7 @@ def test_keeps_the_newest_releases_and_every_image_in_use_or_to_come_back_to(tmp
 
 def test_keep_zero_keeps_every_release(tmp_path, engine):
     server, host = engine()
-    recorded = prune(tmp_path, host, "-e", "deploy_keep_releases=0")
+    recorded = prune(tmp_path, host, extra_vars={"deploy_keep_releases": 0})
     assert server.deletes == []
     assert recorded["checks"][0]["value"] == "removed 0 of 12 release tags, kept 12"
     assert recorded["checks"][0]["target"] == "keep all"
@@ -222,7 +220,7 @@ def test_keep_zero_keeps_every_release(tmp_path, engine):
 
 def test_check_mode_removes_nothing_and_says_what_it_would(tmp_path, engine):
     server, host = engine()
-    recorded = prune(tmp_path, host, "--check", "-e", "deploy_keep_releases=3")
+    recorded = prune(tmp_path, host, "--check", extra_vars={"deploy_keep_releases": 3})
     assert server.deletes == []
     assert server.tags == TAGS
     # 000008 and 000009 fall out of the newest 3 too.

@@ -8,18 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-import yaml
+from support.playbook import playbook_argv, run_playbook, write_vars_file
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE = REPO_ROOT / "examples" / "football-prediction"
-_VENV_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
-# ansible-test units runs its own interpreter and puts the ansible CLI on PATH instead.
-ANSIBLE_PLAYBOOK = _VENV_PLAYBOOK if _VENV_PLAYBOOK.exists() else Path(shutil.which("ansible-playbook") or _VENV_PLAYBOOK)
 
 PLAYBOOK = """\
 - name: Judge the env file as preflight does
@@ -78,14 +73,12 @@ def judge(tmp_path: Path, env_file_api_port: int | None, **extra) -> dict:
         (project / name).write_text("", encoding="utf-8")
         (project / name).chmod(0o755)
     (tmp_path / "play.yml").write_text(PLAYBOOK.format(role=REPO_ROOT / "roles" / "preflight"), encoding="utf-8")
-    variables = tmp_path / "vars.yml"
-    variables.write_text(yaml.safe_dump({**INVENTORY, **extra, "rehearsal_project_dir": str(project),
-                                         "ansible_python_interpreter": sys.executable}), encoding="utf-8")
-    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOCALHOST_WARNING": "0", "ANSIBLE_RETRY_FILES_ENABLED": "0",
+    variables = write_vars_file(tmp_path / "vars.json", {**INVENTORY, **extra, "rehearsal_project_dir": str(project),
+                                                         "ansible_python_interpreter": sys.executable})
+    env = {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_LOCALHOST_WARNING": "0", "ANSIBLE_RETRY_FILES_ENABLED": "0",
            "ANSIBLE_COLLECTIONS_PATH": f"{REPO_ROOT / 'collections'}:{os.environ.get('ANSIBLE_COLLECTIONS_PATH', '')}"}
-    env.pop("ANSIBLE_CONFIG", None)
-    result = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", "localhost,", "-e", f"@{variables}", "play.yml"],
-                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False)
+    result = run_playbook(playbook_argv("play.yml", inventory="localhost,", vars_file=variables), env=env,
+                          config=None, cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads((tmp_path / "check.json").read_text(encoding="utf-8"))
 

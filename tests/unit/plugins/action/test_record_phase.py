@@ -6,19 +6,16 @@
 from __future__ import annotations
 
 import json
-import os
 import platform
-import subprocess
 import sys
 import types
-from pathlib import Path
 
 import pytest
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.footballpred.rehearsal.plugins.action import record_phase as action
+from support.playbook import playbook_argv, run_playbook
 
-ROOT = Path(__file__).resolve().parents[4]
 ARGS = {"phase": "health", "started_at": "2026-12-03T10:00:00+00:00", "status": None, "checks": [],
         "judge": None, "probes": {}, "targets": {}, "evidence": {}}
 
@@ -114,11 +111,9 @@ def test_in_a_real_run_the_results_are_a_fact_and_a_failed_phase_says_why(tmp_pa
     playbook = tmp_path / "play.yml"
     playbook.write_text(PLAYBOOK, encoding="utf-8")
     out = tmp_path / "out.json"
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
-    proc = subprocess.run(
-        [str(Path(sys.executable).with_name("ansible-playbook")), str(playbook), "-i", "localhost,",
-         "-c", "local", "-e", json.dumps({"out": str(out), "ansible_python_interpreter": sys.executable})],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    argv = playbook_argv(playbook, inventory="localhost,", args=["-c", "local"],
+                         extra_vars={"out": str(out), "ansible_python_interpreter": sys.executable})
+    proc = run_playbook(argv, env={"ANSIBLE_NOCOLOR": "1"}, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     written = json.loads(out.read_text(encoding="utf-8"))
     results = written["results"]
