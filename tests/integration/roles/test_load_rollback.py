@@ -30,8 +30,7 @@ RUN_ROLE = """
     DOCKER_CONFIG: "{{ lookup('ansible.builtin.env', 'DOCKER_CONFIG') | default(omit, true) }}"
   tasks:
     - name: Start the results
-      ansible.builtin.include_role:
-        name: footballpred.rehearsal.results
+      footballpred.rehearsal.record_phase:
     - name: Run the role, holding the rehearsal lock (the stack is shared)
       block:
         - name: Take the rehearsal lock

@@ -55,8 +55,7 @@ DEPLOY_TWICE = """
     DOCKER_CONFIG: "{{ lookup('ansible.builtin.env', 'DOCKER_CONFIG') | default(omit, true) }}"
   tasks:
     - name: Start the results
-      ansible.builtin.include_role:
-        name: footballpred.rehearsal.results
+      footballpred.rehearsal.record_phase:
     - name: Refuse a target that is not staging
       ansible.builtin.include_role:
         name: footballpred.rehearsal.preflight
