@@ -388,13 +388,13 @@ def test_an_aborted_deploy_after_a_failed_gate_has_no_extra_check(probes, target
 def _tasks() -> list:
     tasks = []
     for path in sorted(TASKS.glob("*.yml")):
-        tasks += [(path.name, task) for task in yaml.safe_load(path.read_text(encoding="utf-8")) or []]
+        tasks += yaml.safe_load(path.read_text(encoding="utf-8")) or []
     return tasks
 
 
 def test_the_role_stops_on_checks_the_judge_makes(probes, targets):
     names = set(by_name(deploy.judge(probes, targets)))
-    gates = [task["vars"]["_deploy_gate_checks"] for _, task in _tasks()
+    gates = [task["vars"]["_deploy_gate_checks"] for task in _tasks()
              if task.get("ansible.builtin.include_tasks") == "judge_gate.yml"]
     assert len(gates) == 6
     # Every gate but the stop (which never stops the deploy), each once.
@@ -403,7 +403,7 @@ def test_the_role_stops_on_checks_the_judge_makes(probes, targets):
 
 
 def test_the_role_keeps_probes_only_under_the_judges_step_names():
-    steps = {step for step, _ in deploy.STEPS}
+    steps = {step[0] for step in deploy.STEPS}
     text = "".join(path.read_text(encoding="utf-8") for path in TASKS.glob("*.yml"))
     kept = set(re.findall(r"_deploy_probes \| combine\(\{'([a-z_]+)'", text))
     assert kept == steps | {"aborted"}  # aborted: the rescue's
