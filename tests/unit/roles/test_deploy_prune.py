@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 import yaml
 
+from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.judges import deploy
 from support.playbook import playbook_argv, run_playbook
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -50,8 +51,8 @@ PLAY_VARS = {
     "deploy_app_image": REPO,
     "deploy_rollback_point": {"image_id": ID[3]},
     "_deploy_app_after": {"container": {"Image": ID[4]}},
-    "_deploy_checks": [],
-    "_deploy_evidence": {},
+    "_deploy_probes": {},
+    "_deploy_targets": {},
 }
 
 PLAYBOOK = """\
@@ -65,9 +66,9 @@ PLAYBOOK = """\
   tasks:
     - name: Prune
       ansible.builtin.include_tasks: {prune}
-    - name: Keep what was recorded
+    - name: Keep what was probed
       ansible.builtin.copy:
-        content: "{{{{ {{'checks': _deploy_checks, 'evidence': _deploy_evidence}} | to_json }}}}"
+        content: "{{{{ {{'probes': _deploy_probes, 'targets': _deploy_targets}} | to_json }}}}"
         dest: {out}
         mode: "0600"
       check_mode: false
@@ -173,10 +174,11 @@ def engine():
 
 
 def prune(tmp_path: Path, docker_host: str, *args: str, extra_vars: dict | None = None, **play_vars) -> dict:
-    """Run tasks/prune.yml against the engine at docker_host; the checks and evidence it recorded."""
+    """Run tasks/prune.yml against the engine at docker_host; the checks and evidence the
+    judge deploy makes of what it probed."""
     variables = tmp_path / "play_vars.yml"
     variables.write_text(yaml.safe_dump({**PLAY_VARS, **play_vars}), encoding="utf-8")
-    out = tmp_path / "recorded.json"
+    out = tmp_path / "probed.json"
     playbook = tmp_path / "prune.yml"
     playbook.write_text(PLAYBOOK.format(defaults=ROLE / "defaults" / "main.yml", play_vars=variables,
                                         prune=ROLE / "tasks" / "prune.yml", out=out), encoding="utf-8")
@@ -188,7 +190,8 @@ def prune(tmp_path: Path, docker_host: str, *args: str, extra_vars: dict | None 
                          extra_vars={"ansible_python_interpreter": sys.executable, **(extra_vars or {})})
     result = run_playbook(argv, env=env, base_env=base_env, config=None, cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(out.read_text(encoding="utf-8"))
+    probed = json.loads(out.read_text(encoding="utf-8"))
+    return deploy.judge(probed["probes"], probed["targets"])
 
 
 def test_keeps_the_newest_releases_and_every_image_in_use_or_to_come_back_to(tmp_path, engine):
