@@ -464,6 +464,16 @@ def _phase_index(phases: list[dict]) -> dict:
 
 # ---------------------------------------------------------------- key metrics
 
+def _targets(targets: Mapping | None) -> dict:
+    """The built-in targets, with those that are set replacing them.
+
+    None or "" (an unset role variable, as older ansible-core renders it) keeps the built-in
+    target, so the role's defaults need not repeat DEFAULT_TARGETS.
+    """
+    chosen = {name: value for name, value in _mapping(targets, "targets").items() if value not in (None, "")}
+    return {**DEFAULT_TARGETS, **chosen}
+
+
 def _compare(value: float, comparison: str, target: float) -> bool:
     operations = {"lt": value < target, "le": value <= target,
                   "gt": value > target, "ge": value >= target}
@@ -567,7 +577,7 @@ def key_metrics(results: Any, targets: Mapping | None = None,
                 aliases: Mapping | None = None) -> list[dict]:
     """Each key metric with its target, the measured value and where it came from."""
     index = _phase_index(report_phases(results, expected_phases, aliases))
-    all_targets = {**DEFAULT_TARGETS, **_mapping(targets, "targets")}
+    all_targets = _targets(targets)
     symbols = {"lt": "<", "le": "≤", "gt": ">", "ge": "≥"}
     rows = []
     for spec in metrics or DEFAULT_METRICS:
@@ -603,7 +613,7 @@ def success_criteria(results: Any, criteria: Iterable[Mapping] | None = None,
                      aliases: Mapping | None = None) -> list[dict]:
     """The runbook's success criteria, each passed, failed or not measured."""
     index = _phase_index(report_phases(results, expected_phases, aliases))
-    all_targets = {**DEFAULT_TARGETS, **_mapping(targets, "targets")}
+    all_targets = _targets(targets)
     rows = []
     for spec in criteria or DEFAULT_CRITERIA:
         spec = _mapping(spec, "a criterion")

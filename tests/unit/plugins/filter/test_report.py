@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -437,6 +438,38 @@ def test_every_filter_is_documented():
         doc = yaml.safe_load(doc_file.read_text(encoding="utf-8"))
         assert doc["DOCUMENTATION"]["name"] == name
         assert {"EXAMPLES", "RETURN"} <= set(doc)
+
+
+# ---------------------------------------------------------------- one source of truth
+
+ROLE_DIR = REPO_ROOT / "roles" / "report"
+TARGET_VARIABLES = {f"report_target_{name}": name for name in report.DEFAULT_TARGETS}
+
+
+def test_unset_targets_keep_the_built_in_ones():
+    unset = {name: None for name in report.DEFAULT_TARGETS} | {"api_response_s": ""}
+    metrics = _by_id(report.key_metrics(passing_results(), unset))
+    assert metrics["deploy_time"]["target"] == report.DEFAULT_TARGETS["deploy_time_s"]
+    assert metrics["api_response"]["target"] == report.DEFAULT_TARGETS["api_response_s"]
+    set_one = _by_id(report.key_metrics(passing_results(), unset | {"api_response_s": 0.1}))
+    assert set_one["api_response"]["target"] == 0.1
+
+
+def test_role_defaults_leave_phases_and_targets_to_the_filter():
+    defaults = yaml.safe_load((ROLE_DIR / "defaults" / "main.yml").read_text(encoding="utf-8"))
+    assert defaults["report_expected_phases"] == []
+    assert {name: defaults[name] for name in TARGET_VARIABLES} == dict.fromkeys(TARGET_VARIABLES)
+
+
+def test_argument_specs_name_the_built_in_phases_and_targets():
+    specs = yaml.safe_load((ROLE_DIR / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))
+    options = specs["argument_specs"]["main"]["options"]
+    phases_doc = " ".join(options["report_expected_phases"]["description"])
+    assert ", ".join(report.DEFAULT_EXPECTED_PHASES) in " ".join(phases_doc.split())
+    for variable, name in TARGET_VARIABLES.items():
+        assert "default" not in options[variable], variable
+        documented = re.search(r"built-in target, ([0-9.]+)\.$", options[variable]["description"][-1])
+        assert documented and float(documented.group(1)) == report.DEFAULT_TARGETS[name], variable
 
 
 # ---------------------------------------------------------------- check mode (--check)
