@@ -240,6 +240,8 @@ DEFAULT_RESOURCE_KEYS = (
 )
 DEFAULT_VERSION_KEYS = ("versions", "software_versions")
 MAX_FLAT_ROWS = 200
+# The report JSON's format; its shape is pinned by tests/unit/plugins/filter/fixtures/report_schema.json.
+REPORT_FORMAT = "footballpred.rehearsal/report/v1"
 MAX_EVIDENCE_ROWS = 60
 
 
@@ -961,6 +963,25 @@ def rehearsal_report(results: Any, options: Mapping | None = None) -> dict:
     }
 
 
+def report_document(view: Any, results: Any, files: Mapping, generated_at: str) -> dict:
+    """The report JSON: the results unchanged, with what ``rehearsal_report`` computed from them."""
+    view = _mapping(view, "the report view")
+    return {
+        "format": REPORT_FORMAT,
+        "generated_at": generated_at,
+        "check_mode": view["check_mode"],
+        "files": dict(_mapping(files, "files")),
+        "verdict": view["verdict"],
+        "goals": view["goals"],
+        "key_metrics": view["key_metrics"],
+        "success_criteria": view["success_criteria"],
+        "problems": view["problems"],
+        "timeline": view["timeline"],
+        "phase_statuses": {phase["name"]: phase["status"] for phase in view["phases"]},
+        "rehearsal_results": _results(results),
+    }
+
+
 def report_stamp(value: Any = None) -> str:
     """YYYYmmdd-HHMMSS (UTC) of an ISO 8601 time, or of now when empty."""
     moment = _parse_time(value) if value else datetime.now(timezone.utc)
@@ -973,6 +994,7 @@ class FilterModule:
     def filters(self):
         return {
             "rehearsal_report": rehearsal_report,
+            "report_document": report_document,
             "report_cell": report_cell,
             "status_label": status_label,
             "report_stamp": report_stamp,
