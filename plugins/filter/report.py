@@ -240,6 +240,8 @@ DEFAULT_RESOURCE_KEYS = (
 )
 DEFAULT_VERSION_KEYS = ("versions", "software_versions")
 MAX_FLAT_ROWS = 200
+# The report JSON's format; its shape is pinned by tests/unit/plugins/filter/fixtures/report_schema.json.
+REPORT_FORMAT = "footballpred.rehearsal/report/v1"
 MAX_EVIDENCE_ROWS = 60
 
 
@@ -396,10 +398,13 @@ def _counts(statuses: Iterable[str]) -> dict:
     return counts
 
 
-def report_phases(results: Any, expected_phases: Iterable[str] | None = None,
-                  aliases: Mapping | None = None) -> list[dict]:
-    """Expected phases in order (absent ones as not run), then any other recorded phase."""
-    phases = _mapping(_results(results).get("phases"), "phases")
+def _phases(results: Mapping, expected_phases: Iterable[str] | None = None,
+            aliases: Mapping | None = None) -> list[dict]:
+    """Expected phases in order (absent ones as not run), then any other recorded phase.
+
+    The one place the phase views are built; every part of the report reads them.
+    """
+    phases = _mapping(results.get("phases"), "phases")
     expected = list(expected_phases or DEFAULT_EXPECTED_PHASES)
     alias_map = _aliases(aliases)
     used: set[str] = set()
@@ -463,6 +468,16 @@ def _phase_index(phases: list[dict]) -> dict:
 
 
 # ---------------------------------------------------------------- key metrics
+
+def _targets(targets: Mapping | None) -> dict:
+    """The built-in targets, with those that are set replacing them.
+
+    None or "" (an unset role variable, as older ansible-core renders it) keeps the built-in
+    target, so the role's defaults need not repeat DEFAULT_TARGETS.
+    """
+    chosen = {name: value for name, value in _mapping(targets, "targets").items() if value not in (None, "")}
+    return {**DEFAULT_TARGETS, **chosen}
+
 
 def _compare(value: float, comparison: str, target: float) -> bool:
     operations = {"lt": value < target, "le": value <= target,
@@ -561,18 +576,16 @@ def _metric_text(value: float | None, unit: str) -> str:
     return f"{_fmt_number(value)} {unit}".strip()
 
 
-def key_metrics(results: Any, targets: Mapping | None = None,
-                metrics: Iterable[Mapping] | None = None,
-                expected_phases: Iterable[str] | None = None,
-                aliases: Mapping | None = None) -> list[dict]:
-    """Each key metric with its target, the measured value and where it came from."""
-    index = _phase_index(report_phases(results, expected_phases, aliases))
-    all_targets = {**DEFAULT_TARGETS, **_mapping(targets, "targets")}
+def _key_metrics(index: Mapping, targets: Mapping, metrics: Iterable[Mapping] | None = None) -> list[dict]:
+    """Each key metric with its target, the measured value and where it came from.
+
+    ``index``: the phase views by name; ``targets``: all targets (see ``_targets``).
+    """
     symbols = {"lt": "<", "le": "≤", "gt": ">", "ge": "≥"}
     rows = []
     for spec in metrics or DEFAULT_METRICS:
         spec = _mapping(spec, "a metric")
-        target = _number(all_targets.get(spec["target"], spec["target"]))
+        target = _number(targets.get(spec["target"], spec["target"]))
         if target is None:
             raise AnsibleFilterError(f"metric {spec.get('id')}: target {spec['target']!r} is not a number")
         value, source = _metric_value(index, spec)
@@ -597,13 +610,9 @@ def key_metrics(results: Any, targets: Mapping | None = None,
 
 # ---------------------------------------------------------------- success criteria
 
-def success_criteria(results: Any, criteria: Iterable[Mapping] | None = None,
-                     report_written: Mapping | None = None, targets: Mapping | None = None,
-                     expected_phases: Iterable[str] | None = None,
-                     aliases: Mapping | None = None) -> list[dict]:
+def _success_criteria(index: Mapping, targets: Mapping, criteria: Iterable[Mapping] | None = None,
+                      report_written: Mapping | None = None) -> list[dict]:
     """The runbook's success criteria, each passed, failed or not measured."""
-    index = _phase_index(report_phases(results, expected_phases, aliases))
-    all_targets = {**DEFAULT_TARGETS, **_mapping(targets, "targets")}
     rows = []
     for spec in criteria or DEFAULT_CRITERIA:
         spec = _mapping(spec, "a criterion")
@@ -619,7 +628,7 @@ def success_criteria(results: Any, criteria: Iterable[Mapping] | None = None,
         else:
             raise AnsibleFilterError(f"criterion {spec.get('id')} needs phases, checks or report_written")
         rows.append({"id": spec.get("id", spec.get("name")),
-                     "name": str(spec.get("name", spec.get("id"))).format(**all_targets),
+                     "name": str(spec.get("name", spec.get("id"))).format(**targets),
                      "status": status, "detail": detail})
     return rows
 
@@ -672,14 +681,12 @@ def _known(known: Iterable[Mapping], phase: str, name: str) -> Mapping:
     return GENERIC_PROBLEM
 
 
-def problems(results: Any, known_problems: Iterable[Mapping] | None = None,
-             metrics: Iterable[Mapping] | None = None,
-             expected_phases: Iterable[str] | None = None,
-             aliases: Mapping | None = None) -> list[dict]:
+def _problems(phases: list[dict], known_problems: Iterable[Mapping] | None = None,
+              metrics: Iterable[Mapping] | None = None) -> list[dict]:
     """Problems from failed/warned checks, failed/warned phases without such checks, and failed metrics."""
     known = list(known_problems or []) + list(DEFAULT_KNOWN_PROBLEMS)
     found = []
-    for phase in report_phases(results, expected_phases, aliases):
+    for phase in phases:
         bad_checks = [check for check in phase["checks"] if check["status"] in ("failed", "warned")]
         for check in bad_checks:
             found.append(_problem(known, phase["name"], check["name"], check["status"],
@@ -728,10 +735,8 @@ def _problem(known: Iterable[Mapping], phase: str, name: str, status: str, descr
 
 # ---------------------------------------------------------------- timeline, goals, evidence
 
-def report_timeline(results: Any, expected_phases: Iterable[str] | None = None,
-                    aliases: Mapping | None = None) -> dict:
+def _timeline(phases: list[dict]) -> dict:
     """Phase bars on one time axis: offset and width in % of the run's span."""
-    phases = report_phases(results, expected_phases, aliases)
     timed = [phase for phase in phases if phase["started_at"] and phase["ended_at"]]
     rows = []
     if timed:
@@ -807,9 +812,9 @@ def _evaluation(phases: list[dict]) -> dict:
 
 # ---------------------------------------------------------------- verdict
 
-def run_failure(results: Any) -> str | None:
+def run_failure(results: Mapping) -> str | None:
     """The task a run stopped at (``run.failure``, set by the rehearsal's rescue), as a sentence."""
-    failure = _mapping(_results(results).get("run"), "run").get("failure")
+    failure = _mapping(results.get("run"), "run").get("failure")
     if not failure:
         return None
     if isinstance(failure, Mapping):
@@ -843,27 +848,19 @@ def check_mode_summary(phases: list[dict]) -> dict:
     return {"enabled": True, "ran_phases": ran, "skipped_phases": skipped_phases, "skipped": skipped}
 
 
-def rehearsal_verdict(results: Any, expected_phases: Iterable[str] | None = None,
-                      metrics: Iterable[Mapping] | None = None,
-                      criteria: Iterable[Mapping] | None = None,
-                      aliases: Mapping | None = None,
-                      check_mode: bool = False) -> dict:
+def _verdict(phases: list[dict], stopped: str | None, metrics: Iterable[Mapping],
+             criteria: Iterable[Mapping], check_mode: Mapping | None = None) -> dict:
     """failed, incomplete, warned or passed - and whether staging proved ready for production.
 
-    ``metrics`` and ``criteria`` are the outputs of ``key_metrics`` and
-    ``success_criteria``; they are computed with the defaults when omitted.
+    ``stopped``: the ``run_failure`` sentence, if any; ``metrics`` and ``criteria``: the
+    rows of ``_key_metrics`` and ``_success_criteria``.
 
-    With ``check_mode`` (an ``ansible-playbook --check`` run) the verdict is ``check_mode``
-    unless a check that ran failed (then ``failed``: a real run would fail too); it is never
-    ready for production, and it lists what was skipped. What did not run is not a failure.
+    With ``check_mode`` (the ``check_mode_summary`` of an ``ansible-playbook --check`` run)
+    the verdict is ``check_mode`` unless a check that ran failed (then ``failed``: a real run
+    would fail too); it is never ready for production, and it lists what was skipped. What
+    did not run is not a failure.
     """
-    phases = report_phases(results, expected_phases, aliases)
-    metrics = list(metrics) if metrics is not None else key_metrics(
-        results, expected_phases=expected_phases, aliases=aliases)
-    criteria = list(criteria) if criteria is not None else success_criteria(
-        results, expected_phases=expected_phases, aliases=aliases)
     failed, missing, warned = [], [], []
-    stopped = run_failure(results)
     if stopped:
         failed.append(stopped)
     for phase in phases:
@@ -885,7 +882,7 @@ def rehearsal_verdict(results: Any, expected_phases: Iterable[str] | None = None
         elif row["status"] == "not_measured":
             missing.append(f"criterion {row['name']} not measured")
     if check_mode:
-        return _check_mode_verdict(phases, failed, missing, warned)
+        return _check_mode_verdict(phases, check_mode, failed, missing, warned)
     status = ("failed" if failed else "incomplete" if missing
               else "warned" if warned else "passed")
     ready = status in ("passed", "warned")
@@ -902,8 +899,8 @@ def rehearsal_verdict(results: Any, expected_phases: Iterable[str] | None = None
             "failures": failed, "not_verified": missing, "warnings": warned}
 
 
-def _check_mode_verdict(phases: list[dict], failed: list, missing: list, warned: list) -> dict:
-    summary_of = check_mode_summary(phases)
+def _check_mode_verdict(phases: list[dict], summary_of: Mapping, failed: list, missing: list,
+                        warned: list) -> dict:
     # In check mode only what ran can fail; a phase or metric that did not run is expected.
     ran_checks = sum(1 for phase in phases for check in phase["checks"] if check["status"] in RAN)
     skipped = summary_of["skipped"]
@@ -929,41 +926,59 @@ def _check_mode_verdict(phases: list[dict], failed: list, missing: list, warned:
 # ---------------------------------------------------------------- everything at once
 
 def rehearsal_report(results: Any, options: Mapping | None = None) -> dict:
-    """Everything the report templates render, computed once.
+    """Everything the report templates render, computed once: the phase views are built here
+    and every part of the report reads them.
 
     ``options`` keys (all optional): expected_phases, aliases, goals, targets, metrics,
     criteria, known_problems, report_written, resource_keys, version_keys, check_mode.
     """
     results = _results(results)
     opts = _mapping(options, "options")
-    expected = opts.get("expected_phases") or None
-    aliases = opts.get("aliases") or None
-    targets = opts.get("targets") or None
-    phases = report_phases(results, expected, aliases)
+    phases = _phases(results, opts.get("expected_phases") or None, opts.get("aliases") or None)
     index = _phase_index(phases)
-    metrics = key_metrics(results, targets, opts.get("metrics") or None, expected, aliases)
-    criteria = success_criteria(results, opts.get("criteria") or None, opts.get("report_written"),
-                                targets, expected, aliases)
+    targets = _targets(opts.get("targets"))
+    metrics = _key_metrics(index, targets, opts.get("metrics") or None)
+    criteria = _success_criteria(index, targets, opts.get("criteria") or None, opts.get("report_written"))
+    stopped = run_failure(results)
+    check_mode = check_mode_summary(phases) if opts.get("check_mode") else None
     run = dict(_mapping(results.get("run"), "run"))
     started = run.get("started_at")
-    check_mode = bool(opts.get("check_mode"))
     return {
-        "check_mode": check_mode_summary(phases) if check_mode else {"enabled": False},
+        "check_mode": check_mode or {"enabled": False},
         "run": run,
         "run_rows": _flatten(run),
         "run_stamp": report_stamp(started) if started else None,
         "run_started_text": _time_text(started),
-        "run_failure": run_failure(results),
+        "run_failure": stopped,
         "phases": phases,
         "goals": _goals(index, opts.get("goals") or None),
         "key_metrics": metrics,
         "success_criteria": criteria,
-        "problems": problems(results, opts.get("known_problems") or None, metrics, expected, aliases),
+        "problems": _problems(phases, opts.get("known_problems") or None, metrics),
         "evaluation": _evaluation(phases),
-        "verdict": rehearsal_verdict(results, expected, metrics, criteria, aliases, check_mode),
-        "timeline": report_timeline(results, expected, aliases),
+        "verdict": _verdict(phases, stopped, metrics, criteria, check_mode),
+        "timeline": _timeline(phases),
         "resources": _evidence_rows(phases, opts.get("resource_keys") or DEFAULT_RESOURCE_KEYS, False),
         "versions": _evidence_rows(phases, opts.get("version_keys") or DEFAULT_VERSION_KEYS, True),
+    }
+
+
+def report_document(view: Any, results: Any, files: Mapping, generated_at: str) -> dict:
+    """The report JSON: the results unchanged, with what ``rehearsal_report`` computed from them."""
+    view = _mapping(view, "the report view")
+    return {
+        "format": REPORT_FORMAT,
+        "generated_at": generated_at,
+        "check_mode": view["check_mode"],
+        "files": dict(_mapping(files, "files")),
+        "verdict": view["verdict"],
+        "goals": view["goals"],
+        "key_metrics": view["key_metrics"],
+        "success_criteria": view["success_criteria"],
+        "problems": view["problems"],
+        "timeline": view["timeline"],
+        "phase_statuses": {phase["name"]: phase["status"] for phase in view["phases"]},
+        "rehearsal_results": _results(results),
     }
 
 
@@ -979,12 +994,7 @@ class FilterModule:
     def filters(self):
         return {
             "rehearsal_report": rehearsal_report,
-            "rehearsal_verdict": rehearsal_verdict,
-            "key_metrics": key_metrics,
-            "success_criteria": success_criteria,
-            "problems": problems,
-            "report_phases": report_phases,
-            "report_timeline": report_timeline,
+            "report_document": report_document,
             "report_cell": report_cell,
             "status_label": status_label,
             "report_stamp": report_stamp,

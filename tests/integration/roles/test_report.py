@@ -20,12 +20,14 @@ import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from support.playbook import playbook_argv, run_playbook
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FIXTURE = REPO_ROOT / "tests" / "fixtures" / "report" / "results_deploy_failed.json"
+REPORT_SCHEMA = REPO_ROOT / "tests" / "unit" / "plugins" / "filter" / "fixtures" / "report_schema.json"
 STAMP = "20261126-100000"  # run.started_at of the fixture
 # In run order: the automatic rollback ("rollback", not an expected phase) follows deploy.
 FIXTURE_STATUSES = {
@@ -45,6 +47,12 @@ def run_report_playbook(playbook: Path, extra_vars: dict) -> subprocess.Complete
     env = {"ANSIBLE_SHOW_CUSTOM_STATS": "1", "ANSIBLE_NOCOLOR": "1", "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}
     argv = playbook_argv(playbook, inventory=REPO_ROOT / "inventories" / "local", extra_vars=extra_vars)
     return run_playbook(argv, env=env, timeout=300)
+
+
+def assert_report_schema(document: dict) -> None:
+    """The JSON the role wrote has the shape the unit tests pin (test_report_schema.py)."""
+    schema = json.loads(REPORT_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(document)
 
 
 class _Sink(BaseHTTPRequestHandler):
@@ -192,6 +200,7 @@ def test_markdown_problems_criteria_and_conclusion(failed_run):
 
 def test_json_has_raw_results_and_verdict(failed_run):
     document = json.loads(failed_run["files"]["json"].read_text(encoding="utf-8"))
+    assert_report_schema(document)
     assert document["rehearsal_results"] == json.loads(FIXTURE.read_text(encoding="utf-8"))
     assert document["verdict"]["status"] == "failed"
     assert document["verdict"]["ready_for_production"] is False
@@ -365,6 +374,7 @@ def test_no_results_at_all_reports_everything_as_not_run(tmp_path):
                                {"rehearsal_results_dir": str(out), "report_basename": "empty"})
     assert proc.returncode == 0, proc.stdout + proc.stderr  # incomplete is not failed
     document = json.loads((out / "empty.json").read_text(encoding="utf-8"))
+    assert_report_schema(document)
     assert document["verdict"]["status"] == "incomplete"
     assert set(document["phase_statuses"].values()) == {"not_run"}
     assert document["rehearsal_results"]["phases"] == {}

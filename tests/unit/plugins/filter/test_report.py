@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,28 @@ def _by_id(rows: list) -> dict:
     return {row["id"]: row for row in rows}
 
 
+# The parts of the report, each fed the phase views as rehearsal_report feeds them.
+
+def phases_of(results: dict, expected_phases: list | None = None) -> list[dict]:
+    return report._phases(results, expected_phases)
+
+
+def metrics_of(results: dict, targets: dict | None = None, metrics: list | None = None) -> list[dict]:
+    return report._key_metrics(report._phase_index(phases_of(results)), report._targets(targets), metrics)
+
+
+def criteria_of(results: dict) -> list[dict]:
+    return report._success_criteria(report._phase_index(phases_of(results)), report._targets(None))
+
+
+def problems_of(results: dict, known: list | None = None, expected_phases: list | None = None) -> list[dict]:
+    return report._problems(phases_of(results, expected_phases), known)
+
+
+def verdict_of(results: dict, check_mode: bool = False) -> dict:
+    return report.rehearsal_report(results, {"check_mode": check_mode})["verdict"]
+
+
 # ------------------------------------------------------------------ verdict
 
 def test_complete_passing_run_is_ready_for_production():
@@ -138,9 +161,10 @@ def test_a_run_that_stopped_fails_even_if_its_phases_did_not_record_it():
     assert view["run_failure"] == view["verdict"]["failures"][0]
 
 
-def test_verdict_filter_computes_metrics_and_criteria_when_not_given():
-    verdict = report.rehearsal_verdict(passing_results())
-    assert verdict["status"] == "incomplete"  # "report written" cannot be known here
+def test_report_written_unknown_leaves_the_verdict_incomplete():
+    verdict = verdict_of(passing_results())
+    assert verdict["status"] == "incomplete"
+    assert verdict["not_verified"] == ["criterion Report written not measured"]
 
 
 def test_nothing_recorded_is_incomplete_never_passed():
@@ -155,7 +179,7 @@ def test_nothing_recorded_is_incomplete_never_passed():
 # ------------------------------------------------------------------ key metrics
 
 def test_key_metrics_read_measured_values_with_their_source():
-    metrics = _by_id(report.key_metrics(passing_results()))
+    metrics = _by_id(metrics_of(passing_results()))
     assert metrics["deploy_time"]["actual"] == 240.0
     assert metrics["deploy_time"]["status"] == "passed"
     assert metrics["deploy_time"]["source"] == "deploy.duration_s"
@@ -171,7 +195,7 @@ def test_availability_counts_failed_probes_and_requests():
     results = passing_results()
     results["phases"]["functional"]["checks"][1]["status"] = "failed"
     results["phases"]["load_test"]["evidence"]["requests_failed"] = 19
-    metrics = _by_id(report.key_metrics(results))
+    metrics = _by_id(metrics_of(results))
     # 5 checks ran in health (2), functional (2) and load_test (1), one failed;
     # 19 of 1000 requests failed: (4 + 981) succeeded of 1005 probes.
     assert metrics["availability"]["actual"] == pytest.approx((4 + 981) / 1005 * 100, abs=1e-3)
@@ -193,7 +217,7 @@ def test_metric_over_target_fails_and_becomes_a_problem():
 
 
 def test_targets_are_parameters():
-    metrics = _by_id(report.key_metrics(passing_results(), {"api_response_s": 0.1}))
+    metrics = _by_id(metrics_of(passing_results(), {"api_response_s": 0.1}))
     assert metrics["api_response"]["status"] == "failed"
     assert metrics["api_response"]["target_text"] == "< 0.1 s"
 
@@ -201,14 +225,14 @@ def test_targets_are_parameters():
 def test_metrics_of_a_skipped_phase_are_not_measured():
     results = passing_results()
     results["phases"]["load_test"]["status"] = "skipped"
-    metrics = _by_id(report.key_metrics(results))
+    metrics = _by_id(metrics_of(results))
     assert metrics["error_rate"]["status"] == "not_measured"
 
 
 def test_custom_metric_sources():
     custom = [{"id": "p95", "name": "p95", "target": 500, "comparison": "lt", "unit": "ms",
                "sources": [{"phase": "load_test", "check": "p95"}]}]
-    row = report.key_metrics(passing_results(), None, custom)[0]
+    row = metrics_of(passing_results(), None, custom)[0]
     assert (row["actual"], row["status"]) == (230.0, "passed")
     assert row["source"] == "load_test check 'k6 p95 < 1000 ms'"
 
@@ -217,7 +241,7 @@ def test_unknown_comparison_is_an_error():
     custom = [{"id": "x", "target": 1, "comparison": "around",
                "sources": [{"phase": "deploy", "field": "duration_s"}]}]
     with pytest.raises(AnsibleFilterError, match="unknown comparison"):
-        report.key_metrics(passing_results(), None, custom)
+        metrics_of(passing_results(), None, custom)
 
 
 # ------------------------------------------------------------------ success criteria
@@ -226,7 +250,7 @@ def test_criteria_need_a_matching_check_that_ran():
     results = passing_results()
     results["phases"]["functional"]["checks"][0]["status"] = "skipped"
     results["phases"]["post_rollback"]["checks"][0]["status"] = "not_run"
-    criteria = _by_id(report.success_criteria(results))
+    criteria = _by_id(criteria_of(results))
     assert criteria["models_info"]["status"] == "not_measured"
     assert criteria["health_response"]["status"] == "passed"
     assert criteria["health_response"]["name"] == "/health answers in < 2 s"
@@ -236,7 +260,7 @@ def test_criteria_need_a_matching_check_that_ran():
 def test_failed_health_latency_check_fails_its_criterion():
     results = passing_results()
     results["phases"]["health"]["checks"][1].update(status="failed", value=2.7)
-    criterion = _by_id(report.success_criteria(results))["health_response"]
+    criterion = _by_id(criteria_of(results))["health_response"]
     assert criterion["status"] == "failed"
     assert "(2.7)" in criterion["detail"]
 
@@ -244,7 +268,7 @@ def test_failed_health_latency_check_fails_its_criterion():
 def test_rollback_available_needs_all_three_drills():
     results = passing_results()
     del results["phases"]["rollback_config"]
-    criterion = _by_id(report.success_criteria(results))["rollback_available"]
+    criterion = _by_id(criteria_of(results))["rollback_available"]
     assert criterion["status"] == "not_measured"
     assert "rollback_config not run" in criterion["detail"]
 
@@ -257,7 +281,7 @@ def test_problem_severity_from_status_and_phase():
     results["phases"]["functional"]["checks"][1]["status"] = "failed"
     results["phases"]["rollback_config"]["checks"][0]["status"] = "warned"
     results["phases"]["preflight"]["checks"][0]["status"] = "warned"
-    found = report.problems(results)
+    found = problems_of(results)
     assert [(p["id"], p["phase"], p["severity"]) for p in found] == [
         ("P1", "health", "critical"),
         ("P2", "functional", "high"),
@@ -274,13 +298,13 @@ def test_problem_kinds_and_generic_fallback():
         _check("kafka topics listed", "failed"),
         _check("zzz", "warned"),
     ])}}
-    found = {p["check"]: p for p in report.problems(results, expected_phases=["health"])}
+    found = {p["check"]: p for p in problems_of(results, expected_phases=["health"])}
     assert found["redis PONG"]["kind"] == "redis"
     assert found["kafka topics listed"]["kind"] == "kafka"
     # "health" is in the subject, so the API kind matches before the generic fallback.
     assert found["zzz"]["kind"] == "api"
-    odd = report.problems({"phases": {"misc": _phase("10:00:00", "10:00:01", 1, [_check("zzz", "failed")])}},
-                          expected_phases=["misc"])
+    odd = problems_of({"phases": {"misc": _phase("10:00:00", "10:00:01", 1, [_check("zzz", "failed")])}},
+                      expected_phases=["misc"])
     assert odd[0]["kind"] == "generic"
     assert set(odd[0]["fixes"]) == {"short", "medium", "long"}
 
@@ -288,7 +312,7 @@ def test_problem_kinds_and_generic_fallback():
 def test_user_known_problems_come_first():
     results = {"phases": {"deploy": _phase("10:00:00", "10:00:01", 1, [_check("redis PONG", "failed")])}}
     mine = [{"kind": "ours", "match": "pong", "analysis": "a", "short": "s", "medium": "m", "long": "l"}]
-    found = report.problems(results, mine, expected_phases=["deploy"])
+    found = problems_of(results, mine, expected_phases=["deploy"])
     assert (found[0]["kind"], found[0]["fixes"]["medium"]) == ("ours", "m")
 
 
@@ -296,7 +320,7 @@ def test_failed_phase_without_failed_check_is_a_problem_with_its_error():
     results = {"phases": {"deploy": _phase("10:00:00", "10:00:05", 5.0, [_check("db started")],
                                            status="failed",
                                            evidence={"error": "compose up exited 1"})}}
-    found = report.problems(results, expected_phases=["deploy"])
+    found = problems_of(results, expected_phases=["deploy"])
     assert len(found) == 1
     assert found[0]["check"] == "phase deploy"
     assert "compose up exited 1" in found[0]["description"]
@@ -305,7 +329,7 @@ def test_failed_phase_without_failed_check_is_a_problem_with_its_error():
 def test_problem_description_carries_value_target_and_detail():
     results = {"phases": {"health": _phase("10:00:00", "10:00:01", 1, [
         _check("app /health", "failed", 503, "200", "unhealthy: mlflow down")])}}
-    problem = report.problems(results, expected_phases=["health"])[0]
+    problem = problems_of(results, expected_phases=["health"])[0]
     assert problem["description"] == "app /health failed, measured 503, target 200: unhealthy: mlflow down"
 
 
@@ -315,7 +339,7 @@ def test_phase_aliases_and_extra_phases():
     results = passing_results()
     results["phases"]["post_rollback_verification"] = results["phases"].pop("post_rollback")
     results["phases"]["smoke"] = _phase("10:08:00", "10:08:01", 1.0, [_check("ok")])
-    phases = report.report_phases(results)
+    phases = phases_of(results)
     names = [phase["name"] for phase in phases]
     assert names[-2:] == ["post_rollback", "smoke"]
     assert phases[-2]["recorded_as"] == "post_rollback_verification"
@@ -327,7 +351,7 @@ def test_unexpected_phases_are_placed_by_start_time():
     del results["phases"]["health"]
     results["phases"]["rollback"] = _phase("10:04:31", "10:04:50", 19.0, [_check("last good image healthy")])
     results["phases"]["rollback_preparation"] = _phase("10:05:59", "10:06:00", 1.0, [_check("backup available")])
-    names = [phase["name"] for phase in report.report_phases(results)]
+    names = [phase["name"] for phase in phases_of(results)]
     assert names == ["preflight", "backup", "deploy", "rollback", "health", "functional", "load_test",
                      "rollback_preparation", "rollback_container", "rollback_database",
                      "rollback_config", "post_rollback"]
@@ -336,7 +360,7 @@ def test_unexpected_phases_are_placed_by_start_time():
 def test_long_evidence_is_cut_with_a_count():
     results = {"phases": {"load_test": _phase("10:00:00", "10:01:00", 60, [_check("run")],
                                               evidence={"samples": list(range(70)), "many": {str(i): i for i in range(75)}})}}
-    phase = report.report_phases(results, ["load_test"])[0]
+    phase = phases_of(results, ["load_test"])[0]
     assert len(phase["evidence_rows"]) == report.MAX_EVIDENCE_ROWS
     assert phase["evidence_rows_omitted"] == 76 - report.MAX_EVIDENCE_ROWS
 
@@ -344,13 +368,13 @@ def test_long_evidence_is_cut_with_a_count():
 def test_status_is_derived_or_normalised():
     results = {"phases": {"health": _phase("10:00:00", "10:00:01", 1, [
         _check("a", "warned"), _check("b", "ok")])}}
-    health = report.report_phases(results, ["health"])[0]
+    health = phases_of(results, ["health"])[0]
     assert health["status"] == "warned"
     assert [check["status"] for check in health["checks"]] == ["warned", "not_run"]
 
 
 def test_timeline_offsets_and_widths():
-    timeline = report.report_timeline(passing_results())
+    timeline = report._timeline(phases_of(passing_results()))
     rows = {row["name"]: row for row in timeline["phases"]}
     assert timeline["span_s"] == 440.0
     assert rows["preflight"]["offset_pct"] == 0.0
@@ -439,6 +463,60 @@ def test_every_filter_is_documented():
         assert {"EXAMPLES", "RETURN"} <= set(doc)
 
 
+def test_every_filter_is_used_by_a_role_or_playbook():
+    """A filter is public because YAML needs it; the parts only tests call stay private."""
+    users = [path.read_text(encoding="utf-8")
+             for pattern in ("roles/**/*.yml", "roles/**/*.j2", "playbooks/**/*.yml")
+             for path in REPO_ROOT.glob(pattern)]
+    for name in report.FilterModule().filters():
+        assert any(f"footballpred.rehearsal.{name}" in text for text in users), f"{name} is used by no YAML"
+
+
+def test_the_phase_views_are_built_once_per_report(monkeypatch):
+    calls = []
+    build = report._phases
+
+    def counting(*args):
+        calls.append(args)
+        return build(*args)
+
+    monkeypatch.setattr(report, "_phases", counting)
+    report.rehearsal_report(passing_results(), {"check_mode": True, "report_written": WRITTEN})
+    assert len(calls) == 1
+
+
+# ---------------------------------------------------------------- one source of truth
+
+ROLE_DIR = REPO_ROOT / "roles" / "report"
+TARGET_VARIABLES = {f"report_target_{name}": name for name in report.DEFAULT_TARGETS}
+
+
+def test_unset_targets_keep_the_built_in_ones():
+    unset = {name: None for name in report.DEFAULT_TARGETS} | {"api_response_s": ""}
+    metrics = _by_id(metrics_of(passing_results(), unset))
+    assert metrics["deploy_time"]["target"] == report.DEFAULT_TARGETS["deploy_time_s"]
+    assert metrics["api_response"]["target"] == report.DEFAULT_TARGETS["api_response_s"]
+    set_one = _by_id(metrics_of(passing_results(), unset | {"api_response_s": 0.1}))
+    assert set_one["api_response"]["target"] == 0.1
+
+
+def test_role_defaults_leave_phases_and_targets_to_the_filter():
+    defaults = yaml.safe_load((ROLE_DIR / "defaults" / "main.yml").read_text(encoding="utf-8"))
+    assert defaults["report_expected_phases"] == []
+    assert {name: defaults[name] for name in TARGET_VARIABLES} == dict.fromkeys(TARGET_VARIABLES)
+
+
+def test_argument_specs_name_the_built_in_phases_and_targets():
+    specs = yaml.safe_load((ROLE_DIR / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))
+    options = specs["argument_specs"]["main"]["options"]
+    phases_doc = " ".join(options["report_expected_phases"]["description"])
+    assert ", ".join(report.DEFAULT_EXPECTED_PHASES) in " ".join(phases_doc.split())
+    for variable, name in TARGET_VARIABLES.items():
+        assert "default" not in options[variable], variable
+        documented = re.search(r"built-in target, ([0-9.]+)\.$", options[variable]["description"][-1])
+        assert documented and float(documented.group(1)) == report.DEFAULT_TARGETS[name], variable
+
+
 # ---------------------------------------------------------------- check mode (--check)
 
 def check_mode_results() -> dict:
@@ -461,18 +539,18 @@ def check_mode_results() -> dict:
 
 
 def test_check_mode_verdict_says_check_mode_and_is_never_ready():
-    verdict = report.rehearsal_verdict(check_mode_results(), check_mode=True)
+    verdict = verdict_of(check_mode_results(), check_mode=True)
     assert verdict["status"] == "check_mode"
     assert verdict["check_mode"] is True
     assert verdict["ready_for_production"] is False
     assert verdict["failures"] == []
     assert "Check mode" in verdict["summary"] and "nothing was changed" in verdict["summary"]
     # Without the flag the same results are an incomplete rehearsal, not a pass.
-    assert report.rehearsal_verdict(check_mode_results())["status"] == "incomplete"
+    assert verdict_of(check_mode_results())["status"] == "incomplete"
 
 
 def test_check_mode_lists_what_was_skipped_never_as_passed():
-    verdict = report.rehearsal_verdict(check_mode_results(), check_mode=True)
+    verdict = verdict_of(check_mode_results(), check_mode=True)
     assert verdict["skipped_phases"] == ["deploy", "load_test", "rollback_container", "rollback_database",
                                          "rollback_config", "post_rollback"]
     assert "preflight" in verdict["ran_phases"] and "backup" in verdict["ran_phases"]
@@ -486,7 +564,7 @@ def test_check_mode_still_fails_when_a_read_only_check_failed():
     results = check_mode_results()
     results["phases"]["health"]["checks"][0]["status"] = "failed"
     results["phases"]["health"]["status"] = "failed"
-    verdict = report.rehearsal_verdict(results, check_mode=True)
+    verdict = verdict_of(results, check_mode=True)
     assert verdict["status"] == "failed"
     assert any("phase health failed" in reason for reason in verdict["failures"])
 
