@@ -92,7 +92,6 @@ def fingerprint_text(fingerprint: Mapping, missing="?") -> str:
             f"{str(fingerprint.get('digest', 'none'))[:12]}")
 
 
-
 def restore_checks(prefix: str, probes: Mapping, targets: Mapping) -> list:
     """The checks of tasks/restore_db.yml: the restore and its fingerprint once the restored
     database was fingerprinted, the swap once the live one was (the tasks stop in between when

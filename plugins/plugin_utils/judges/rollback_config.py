@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import elapsed_seconds, judged
 from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.judges.rollback_common import (
-    dig, env_value, mapping, step_check, truncate, waited)
+    dig, env_value, step_check, truncate, waited)
 
 NO_WAIT = {"healthy": False, "after_s": None}
 

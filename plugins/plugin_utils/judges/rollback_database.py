@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, elapsed_seconds, judged
+from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import elapsed_seconds, judged
 from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.judges.rollback_common import (
     dig, finished, mapping, restore_checks, step_check, waited)
 
