@@ -119,6 +119,10 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         task_vars = task_vars or {}
+        if self._task.loop is not None or self._task.loop_with:
+            # Ansible applies the facts of a loop's items only once, after the loop: every
+            # item would start from the same results, and only the last would be kept.
+            raise AnsibleActionFail("record_phase cannot run in a loop: include a task file per item")
         given = dict(self._task.args or {})
         if given.get("status") in ("", None):  # "{{ 'skipped' if ... else '' }}": no override
             given.pop("status", None)

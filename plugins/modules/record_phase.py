@@ -21,6 +21,8 @@ description:
     (C(failed) > C(warned) > C(passed)); a phase without checks is C(not_run), never C(passed).
   - Without O(phase), only starts the results of this run (or annotates them with O(run)).
     Results carried over from another run (a fact cache) are replaced, never extended.
+  - It cannot run in a loop (Ansible applies the facts of a loop's items once, after the
+    loop, so only the last item would be kept); include a task file per item instead.
   - It does not fail when the phase failed (Ansible keeps the facts of successful tasks
     only); the task after it stops the play on RV(failure).
 author:

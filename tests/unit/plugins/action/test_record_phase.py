@@ -100,8 +100,15 @@ PLAYBOOK = """
         started_at: "2026-12-03T10:00:01+00:00"
         checks: [{name: gate, status: failed, value: null, target: up, detail: down}]
       register: deploy_record
+    - name: A loop is refused
+      footballpred.rehearsal.record_phase:
+        phase: "drill_{{ item }}"
+        started_at: "2026-12-03T10:00:02+00:00"
+      loop: [a, b]
+      ignore_errors: true
+      register: looped
     - ansible.builtin.copy:
-        content: "{{ {'results': rehearsal_results, 'deploy': deploy_record} | to_json }}"
+        content: "{{ {'results': rehearsal_results, 'deploy': deploy_record, 'looped': looped} | to_json }}"
         dest: "{{ out }}"
         mode: "0600"
 """
@@ -124,4 +131,6 @@ def test_in_a_real_run_the_results_are_a_fact_and_a_failed_phase_says_why(tmp_pa
     assert {name: phase["status"] for name, phase in results["phases"].items()} == {
         "backup": "passed", "deploy": "failed"}
     assert written["deploy"]["failure"] == "phase deploy failed: gate"
+    assert written["looped"]["failed"] is True
+    assert all("cannot run in a loop" in item["msg"] for item in written["looped"]["results"])
     assert written["deploy"].get("failed") is not True
