@@ -610,6 +610,18 @@ def _key_metrics(index: Mapping, targets: Mapping, metrics: Iterable[Mapping] | 
 
 # ---------------------------------------------------------------- success criteria
 
+def report_written_check(written: Mapping) -> dict:
+    """The "report written" criterion, judged from the stat of the Markdown file read back
+    from disk (``{"path", "stat"}``); a ready ``{"status", "detail"}`` is taken as it is."""
+    if "stat" not in written:
+        return dict(written)
+    stat = _mapping(written.get("stat"), "report_written.stat")
+    ok = bool(stat.get("exists")) and (_number(stat.get("size")) or 0) > 0
+    return {"status": "passed" if ok else "failed",
+            "detail": f"{written.get('path', 'the Markdown report')} "
+                      + ("exists and is not empty (read back from disk)" if ok else "is missing or empty")}
+
+
 def _success_criteria(index: Mapping, targets: Mapping, criteria: Iterable[Mapping] | None = None,
                       report_written: Mapping | None = None) -> list[dict]:
     """The runbook's success criteria, each passed, failed or not measured."""
@@ -617,7 +629,7 @@ def _success_criteria(index: Mapping, targets: Mapping, criteria: Iterable[Mappi
     for spec in criteria or DEFAULT_CRITERIA:
         spec = _mapping(spec, "a criterion")
         if spec.get("report_written"):
-            written = _mapping(report_written, "report_written")
+            written = report_written_check(_mapping(report_written, "report_written")) if report_written else {}
             status = _status(written.get("status")) if written else "not_measured"
             status = "not_measured" if status in NOT_RAN else status
             detail = written.get("detail") or "checked after the report file is written"

@@ -576,3 +576,11 @@ def test_check_mode_in_the_report_view():
     assert "load_test" in view["check_mode"]["skipped_phases"]
     assert report.rehearsal_report(passing_results())["check_mode"] == {"enabled": False}
     assert report.status_label("check_mode", icon=False) == "check mode"
+
+
+def test_report_written_is_judged_from_the_file_read_back():
+    ok = report.report_written_check({"path": "/r/x.md", "stat": {"exists": True, "size": 10}})
+    assert ok == {"status": "passed", "detail": "/r/x.md exists and is not empty (read back from disk)"}
+    assert report.report_written_check({"path": "/r/x.md", "stat": {"exists": True, "size": 0}})["status"] == "failed"
+    assert report.report_written_check({"path": "/r/x.md", "stat": {"exists": False}})["status"] == "failed"
+    assert report.report_written_check({"status": "passed", "detail": "given"}) == {"status": "passed", "detail": "given"}
