@@ -96,7 +96,8 @@ def run_phase(tmp_path, docker_env, stack_secrets):
         argv = playbook_argv(f"playbooks/{phase}.yml", inventory="inventories/local", vars_file=vars_file)
         completed = run_playbook(argv, base_env=docker_env, timeout=900,
                                  env={"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_NOCOLOR": "1"})
-        output = completed.stdout[-6000:] + completed.stderr[-3000:]
+        # The whole JSON output: a failed task's message may sit far from its end.
+        output = completed.stdout + completed.stderr[-3000:]
         try:
             results = last_results(json.loads(completed.stdout))
         except ValueError:

@@ -284,7 +284,8 @@ def test_deploying_the_same_release_again_changes_nothing(deployed_x_then_y, run
     twice = run(str(playbook), deploy_app_version=versions[2], deploy_git_commit=TEST_COMMIT)
 
     assert twice.returncode == 0, twice.output
-    changed = twice.changed_tasks(play=1)
+    # Releasing the lock removes the lock file: the test's own bookkeeping, not the deploy's.
+    changed = [name for name in twice.changed_tasks(play=1) if not name.endswith(": Release the rehearsal lock")]
     assert changed == [], f"the second deploy changed: {changed}"
     checks = twice.checks("deploy")
     assert twice.phase("deploy")["status"] in ("passed", "warned"), json.dumps(twice.phase("deploy")["checks"], indent=1)
