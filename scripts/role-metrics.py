@@ -106,8 +106,10 @@ def main(argv: list[str]) -> int:
         f, b, l = set_facts(rows)
         facts, big, largest = facts + f, big + b, max(largest, l)
     judges = sorted(Path(n).stem for n in files if n.startswith("plugins/plugin_utils/judges/") and not n.endswith("__init__.py"))
-    imports = [re.findall(r"judges(?:\.(\w+)| import ([\w, ]+))", t) for n, t in files.items() if n.startswith("tests/unit/")]
-    named = {name.strip() for found in imports for dotted, listed in found for name in (dotted or listed).split(",")}
+    imports = [re.findall(r"judges(?:\.(\w+)| import \(([\w,\s]+)\)| import ([\w, ]+))", t)
+               for n, t in files.items() if n.startswith("tests/unit/")]
+    named = {name.split(" as ")[0].strip() for found in imports for groups in found
+             for name in "".join(groups).split(",")}
     tested = sorted(j for j in judges if j in named)
     print(f"task files                     {len(tasks)}")
     print(f"task lines                     {lines}")
