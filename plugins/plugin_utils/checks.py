@@ -55,6 +55,17 @@ def phase_status(checks: list) -> str:
     return "not_run"
 
 
+def truncate(text, length: int, killwords: bool = False, end: str = "...", leeway: int = 5) -> str:
+    """``text`` as Jinja's ``truncate`` filter cuts it (at a word unless ``killwords``), for
+    details that must read as the YAML rendered them."""
+    text = str(text)
+    if len(text) <= length + leeway:
+        return text
+    if killwords:
+        return text[: length - len(end)] + end
+    return text[: length - len(end)].rsplit(" ", 1)[0] + end
+
+
 def parse_time(value) -> datetime:
     """An ISO 8601 time; a naive time is taken as UTC."""
     parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))

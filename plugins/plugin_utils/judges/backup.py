@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import re
 
-from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, judged
+from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, judged, truncate
 
 DUMP_NAME_RE = re.compile(r".*\.sql\.gz$")
 SIZE_UNITS = (("Y", 1 << 80), ("Z", 1 << 70), ("E", 1 << 60), ("P", 1 << 50), ("T", 1 << 40),
@@ -53,13 +53,6 @@ def _human_readable(size) -> str:
         if size >= limit:
             break
     return f"{size / limit:.2f} {suffix + 'B' if limit != 1 else 'Bytes'}"
-
-
-def _truncate(text: str, length: int) -> str:
-    """Jinja's ``truncate(length)``: at a word boundary, with "...", 5 characters of leeway."""
-    if len(text) <= length + 5:
-        return text
-    return text[:length - 3].rsplit(" ", 1)[0] + "..."
 
 
 def _fingerprint(result) -> dict:
@@ -135,7 +128,7 @@ def _verify(probes: dict, targets: dict) -> tuple[list, dict]:
                f"file {file_mode}, directory {dir_mode}", "file 0600, directory 0700", ""),
         judged("gzip integrity", readback.get("rc") == 0,
                f"gzip -dc exit {readback.get('rc')} in {probes.get('readback_s')} s",
-               "exit 0 (CRC and length of the whole file)", _truncate(str(readback.get("stderr", "")), 300)),
+               "exit 0 (CRC and length of the whole file)", truncate(str(readback.get("stderr", "")), 300)),
         check("schema objects", schema_status,
               f"{len(expected) - len(missing)}/{len(expected)} tables have CREATE TABLE"
               + ("" if complete else ", completion trailer missing"),
@@ -195,7 +188,7 @@ def _restore(probes: dict) -> tuple[list, dict]:
         restore_detail = (f"into scratch database {scratch_db} in {container}, "
                           f"{len(restore.get('tables') or [])} tables")
     else:
-        restore_value, restore_detail = "failed", _truncate(str(restore.get("msg", "")), 500)
+        restore_value, restore_detail = "failed", truncate(str(restore.get("msg", "")), 500)
     if not restored_ok:
         match_status, match_value = "not_run", "not restored"
     else:
@@ -220,7 +213,7 @@ def _restore(probes: dict) -> tuple[list, dict]:
               "within their row counts before and after", match_detail),
         judged("scratch database dropped", scratch_left.get("rc") == 0 and left == "0",
                f"{left} left" if scratch_left.get("rc") == 0 else "unknown", f"0 databases named {scratch_db}",
-               _truncate(dropped_detail, 300)),
+               truncate(dropped_detail, 300)),
     ]
     evidence = {"restore_s": restore.get("duration_s"), "restored_fingerprint_digest": restored_fp.get("digest"),
                 "tables_written_during_dump": moving}
@@ -271,5 +264,5 @@ def judge(probes: dict, targets: dict) -> dict:
     failure = probes.get("failure")
     if failure and not any(item["status"] == "failed" for item in checks):
         checks.append(check("backup step", "failed", failure.get("task", "unknown task"), "every step completes",
-                            _truncate(str(failure.get("msg", "")), 500)))
+                            truncate(str(failure.get("msg", "")), 500)))
     return {"checks": checks, "evidence": evidence}

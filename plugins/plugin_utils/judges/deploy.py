@@ -28,7 +28,7 @@ import json
 import re
 from collections.abc import Mapping
 
-from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, judged
+from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, judged, truncate
 
 # compose may print terminal control sequences even with --no-color.
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -46,14 +46,6 @@ def _dig(value, *keys, default=None):
             return default
         value = value[key]
     return value
-
-
-def _truncate(text, length: int, leeway: int = 5, end: str = "...") -> str:
-    """``text`` cut at a word before ``length``, as Jinja's ``truncate`` filter does."""
-    text = str(text)
-    if len(text) <= length + leeway:
-        return text
-    return text[: length - len(end)].rsplit(" ", 1)[0] + end
 
 
 def _seconds(probe: Mapping, since: str = "t0", until: str = "at") -> float:
@@ -88,7 +80,7 @@ def _state(probes: Mapping, targets: Mapping) -> tuple[list, dict]:
     checks = [
         judged("git_commit", known, commit, "recorded",
                f"commit of {targets['project_dir']}" if known
-               else "not a git checkout: " + _truncate(_dig(state, "git", "stderr", default=""), 200),
+               else "not a git checkout: " + truncate(_dig(state, "git", "stderr", default=""), 200),
                otherwise="warned"),
         check("stack_before", "passed", f"{len(running)} of {len(stack)} containers running",
               "recorded (docker compose ps)",
@@ -201,7 +193,7 @@ def _db(probes: Mapping, targets: Mapping) -> tuple[list, dict]:
         judged("db_ready", ready, f"{_seconds(gate)} s" if ready else "not ready",
                f"pg_isready within {targets['db_ready_timeout_s']} s",
                str(pg_isready.get("stdout", "")).strip() or str(pg_isready.get("stderr", "")).strip()
-               or _truncate(pg_isready.get("msg", ""), 300)),
+               or truncate(pg_isready.get("msg", ""), 300)),
         check("db_version", "passed" if version_ok else ("failed" if ready else "not_run"),
               _dig(db, "server_version", "full", default="unknown"), "SELECT version() answers",
               _dig(db, "server_version", "raw", default=db.get("error", "database not ready"))),
@@ -220,7 +212,7 @@ def _migrate(probes: Mapping, targets: Mapping) -> tuple[list, dict]:
         detail = (f"{len(upgrades)} migration(s) applied" + (f": {', '.join(upgrades)}" if upgrades else "")
                   + f"; seed: {json.dumps(summary)}")
     else:
-        detail = f"exit {run.get('rc', '?')}: " + _truncate(_last_lines(stderr) or run.get("msg", ""), 500)
+        detail = f"exit {run.get('rc', '?')}: " + truncate(_last_lines(stderr) or run.get("msg", ""), 500)
     return [judged("migrations", ok, f"{_seconds(gate)} s", "alembic upgrade head with the new image", detail)], {}
 
 
@@ -252,7 +244,7 @@ def _mlflow(probes: Mapping, targets: Mapping) -> tuple[list, dict]:
     return [
         judged("mlflow_port", port_ok, f"{_seconds(gate, until='port_at')} s" if port_ok else "closed",
                f"port open within {targets['mlflow_ready_timeout_s']} s",
-               targets["mlflow_url"] if port_ok else _truncate(port.get("msg", ""), 300)),
+               targets["mlflow_url"] if port_ok else truncate(port.get("msg", ""), 300)),
         check("mlflow_api", "passed" if api_ok else ("failed" if port_ok else "not_run"),
               f"MLflow {_dig(api, 'server_version', 'full', default='?')}" if api_ok else "no answer",
               "/health OK, /version and the registry answer",
@@ -275,7 +267,7 @@ def _model(probes: Mapping, targets: Mapping) -> tuple[list, dict]:
     else:
         value = "missing"
         detail = (f"still missing after football-train (exit {train.get('rc', '?')}): "
-                  + _truncate(_last_lines(train.get("stderr", "")) or registry.get("error", ""), 500))
+                  + truncate(_last_lines(train.get("stderr", "")) or registry.get("error", ""), 500))
     return [judged("model_registered", ok, value, f"{name}@{alias} registered", detail)], {}
 
 
@@ -302,7 +294,7 @@ def _app(probes: Mapping, targets: Mapping) -> tuple[list, dict]:
                f"/health 200 and status == healthy within {targets['health_timeout_s']} s",
                f"version {body.get('version', '?')}, commit {body.get('git_commit', '?')}, "
                f"environment {body.get('environment', '?')}" if healthy
-               else _failing_health_checks(body) or _truncate(health.get("msg", ""), 300)),
+               else _failing_health_checks(body) or truncate(health.get("msg", ""), 300)),
     ]
     return checks, {"health": {key: value for key, value in body.items() if key in HEALTH_EVIDENCE}}
 
@@ -320,10 +312,10 @@ def _log_check(result: Mapping, tail_lines) -> dict:
              for line in list(result.get("stdout_lines") or []) + list(result.get("stderr_lines") or [])]
     hits = [line for line in lines if re.search(pattern, line)]
     if result.get("rc") != 0:
-        status, detail = "failed", "docker compose logs failed: " + _truncate(result.get("stderr", ""), 300)
+        status, detail = "failed", "docker compose logs failed: " + truncate(result.get("stderr", ""), 300)
     else:
         status = "warned" if hits else "passed"
-        detail = " | ".join(_truncate(line, 200) for line in hits[:3]) if hits else "clean"
+        detail = " | ".join(truncate(line, 200) for line in hits[:3]) if hits else "clean"
     return check(f"logs_{service}", status, f"{len(hits)} of {len(lines)} lines",
                  f"no line matching {pattern} in the last {tail_lines}", detail)
 
@@ -342,11 +334,11 @@ def _prune(probes: Mapping, targets: Mapping) -> tuple[list, dict]:
     check_mode = _as_bool(prune.get("check_mode"))
     verb = "would remove" if check_mode else "removed"
     kept = ("would keep " if check_mode else "kept ") + str(len(release) - len(removed))
-    detail = ((f"{verb} " + _truncate(", ".join(removed), 300)) if removed else "nothing to remove")
+    detail = ((f"{verb} " + truncate(", ".join(removed), 300)) if removed else "nothing to remove")
     if spared:
         detail += "; kept, image in use or a rollback target: " + ", ".join(spared)
     if failed:
-        detail += "; could not remove: " + _truncate(
+        detail += "; could not remove: " + truncate(
             "; ".join(f"{result.get('item')} - {result.get('msg', '?')}" for result in failed), 300)
     checks = [judged("release_images_pruned", not failed, f"{verb} {len(removed)} of {len(release)} release tags, {kept}",
                      f"keep newest {keep}" if int(keep) > 0 else "keep all", detail, otherwise="warned")]
@@ -376,5 +368,5 @@ def judge(probes: dict, targets: dict) -> dict:
     aborted = probes.get("aborted")
     if aborted and not any(item["status"] == "failed" for item in checks):
         checks.append(check("deploy_aborted", "failed", aborted.get("task"), "completes",
-                            _truncate(aborted.get("message", ""), 500)))
+                            truncate(aborted.get("message", ""), 500)))
     return {"checks": checks, "evidence": evidence}

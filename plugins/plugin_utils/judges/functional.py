@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, judged
+from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, judged, truncate
 
 MATCHES = "POST /api/v1/data/matches"
 MODELS_INFO = "GET /api/v1/models/info"
@@ -69,13 +69,6 @@ def _as_float(value) -> float:
         return float(value)
     except (TypeError, ValueError):
         return 0.0
-
-
-def _truncate(text: str, length: int, leeway: int = 5, end: str = "...") -> str:
-    """``text`` cut at a word before ``length`` as Jinja's ``truncate`` filter does."""
-    if len(text) <= length + leeway:
-        return text
-    return text[: length - len(end)].rsplit(" ", 1)[0] + end
 
 
 def _probe(result: Mapping, name: str) -> Mapping:
@@ -255,7 +248,7 @@ def _rejected_check(name: str, probe: Mapping, targets: Mapping) -> dict:
     error = body.get("error", "none") if isinstance(body, Mapping) else "none"
     detail = probe.get("reason")
     if probe.get("ok"):
-        detail = _truncate(str(_mapping(body).get("detail", "")), 200)
+        detail = truncate(str(_mapping(body).get("detail", "")), 200)
     return judged(name, bool(probe.get("ok")), f"HTTP {probe.get('status')}, error {error}",
                   f"HTTP {_join(targets.get('error_statuses') or [], '/')} with a JSON error", detail)
 
@@ -346,7 +339,7 @@ STEPS = (_api_contract, _database, _model, _kafka)
 def _failed_step_check(failed_step) -> dict:
     step = _mapping(failed_step)
     return check("functional step", "failed", step.get("task", "unknown task"), "every step completes",
-                 _truncate(str(step.get("msg", "")), 500))
+                 truncate(str(step.get("msg", "")), 500))
 
 
 def judge(probes: dict, targets: dict) -> dict:

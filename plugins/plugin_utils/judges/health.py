@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from numbers import Number
 
 from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import (
-    check, elapsed_seconds, judged)
+    check, elapsed_seconds, judged, truncate)
 
 
 def _finished(result) -> bool:
@@ -44,13 +44,6 @@ def _as_float(value) -> float:
         return float(value)
     except (TypeError, ValueError):
         return 0.0
-
-
-def _truncate(text: str, length: int, leeway: int = 5, end: str = "...") -> str:
-    """``text`` cut at a word before ``length`` as Jinja's ``truncate`` filter does."""
-    if len(text) <= length + leeway:
-        return text
-    return text[: length - len(end)].rsplit(" ", 1)[0] + end
 
 
 def _unavailable(result: Mapping) -> str:
@@ -184,7 +177,7 @@ STEPS = (_app, _database, _redis, _kafka, _mlflow)
 def _failed_step_check(failed_step) -> dict:
     step = _mapping(failed_step)
     return check("health step", "failed", step.get("task", "unknown task"), "every step completes",
-                 _truncate(str(step.get("msg", "")), 500))
+                 truncate(str(step.get("msg", "")), 500))
 
 
 def judge(probes: dict, targets: dict) -> dict:

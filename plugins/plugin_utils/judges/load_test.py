@@ -23,7 +23,7 @@ Targets: ``thresholds`` (``p95_ms``, ``failure_rate_pct``, ``mean_ms``, ``error_
 
 from __future__ import annotations
 
-from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, judged
+from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, judged, truncate
 from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.load_stats import (
     ab_summary, load_thresholds, log_level_counts, resource_summary, series_summary)
 
@@ -43,13 +43,6 @@ def _float(value, default: float = 0.0) -> float:
         return float(value)
     except (TypeError, ValueError):
         return default
-
-
-def _truncate(text: str, length: int) -> str:
-    """Jinja's ``truncate(length)``: at a word boundary, with "...", 5 characters of leeway."""
-    if len(text) <= length + 5:
-        return text
-    return text[:length - 3].rsplit(" ", 1)[0] + "..."
 
 
 def _thresholds(targets: dict) -> dict:
@@ -76,7 +69,7 @@ def _ab(probes: dict, targets: dict, thresholds: dict) -> tuple[list, dict]:
     target = f"{plan}: all complete, errors < {thresholds['error_rate_pct']} %"
     evidence = {"ab": {**figures, "rc": rc}}
     if not figures:
-        detail = f"ab produced no result (rc {rc}): " + _truncate(str(run.get("stderr") or "").strip(), 200)
+        detail = f"ab produced no result (rc {rc}): " + truncate(str(run.get("stderr") or "").strip(), 200)
         return [check("ApacheBench baseline", "failed", None, target, detail)], evidence
     error_rate = figures["error_rate_pct"] if figures["error_rate_pct"] is not None else 100.0
     if figures["complete_requests"] < int(options.get("requests")) or error_rate >= thresholds["failure_rate_pct"]:

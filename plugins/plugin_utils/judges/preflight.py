@@ -31,7 +31,7 @@ import json
 import os
 import re
 
-from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, judged
+from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, judged, truncate
 
 _MISSING = object()
 
@@ -53,14 +53,6 @@ def _get(data, *path, default=None):
             return default
         data = data[key]
     return data
-
-
-def _truncate(text, length: int) -> str:
-    """Jinja's ``truncate(length)``: cut at a word, add "...", leave up to 5 characters more alone."""
-    text = str(text)
-    if len(text) <= length + 5:
-        return text
-    return text[: length - 3].rsplit(" ", 1)[0] + "..."
 
 
 def _int(value, default: int = 0) -> int:
@@ -136,7 +128,7 @@ def python_requirements(result: dict) -> tuple[list, dict]:
     if "libraries" in result:
         detail = "; ".join(_get(result, "problems", default=[]))
     else:
-        detail = _truncate(_get(result, "msg", default="the module did not run"), 500)
+        detail = truncate(_get(result, "msg", default="the module did not run"), 500)
     item = judged("python_requirements", bool(result.get("ok", False)), value,
                   ", ".join(_get(result, "pip_requirements", default=[])), detail)
     return [item], {"python_requirements": {"python": python, "libraries": _get(result, "libraries", default=[])}}
@@ -160,11 +152,11 @@ def tool_versions(docker: dict, compose: dict, python: dict, targets: dict) -> t
         docker_detail = (f"engine {_get(docker, 'host_info', 'Name', default='?')}, root dir "
                          f"{_get(docker, 'host_info', 'DockerRootDir', default='?')}")
     else:
-        docker_detail = "the Docker engine does not answer: " + _truncate(_get(docker, "msg", default=""), 300)
+        docker_detail = "the Docker engine does not answer: " + truncate(_get(docker, "msg", default=""), 300)
     if _get(compose, "rc", default=1) == 0:
         compose_detail = "docker compose version --short"
     else:
-        compose_detail = "docker compose does not answer: " + _truncate(_get(compose, "stderr", default=""), 300)
+        compose_detail = "docker compose does not answer: " + truncate(_get(compose, "stderr", default=""), 300)
 
     def at_least(version: str, needed) -> bool:
         numeric = _numeric(version)
@@ -196,7 +188,7 @@ def host_resources(hardware: dict, df: dict, targets: dict) -> tuple[list, dict]
     if filesystems:
         disk_detail = "least free of: " + ", ".join(filesystems)
     else:
-        disk_detail = "df failed: " + _truncate(_get(df, "stderr", default=""), 300)
+        disk_detail = "df failed: " + truncate(_get(df, "stderr", default=""), 300)
     checks = [
         judged("cpu_count", cpus >= _int(targets["min_cpus"]), cpus, f">= {targets['min_cpus']}",
                "vCPUs seen by the host"),
@@ -213,13 +205,13 @@ def host_resources(hardware: dict, df: dict, targets: dict) -> tuple[list, dict]
 
 def _port_report(owners: dict) -> tuple[bool, list, str]:
     """(answered, the ports port_owners.py reported, why not)."""
-    why = _truncate(f"{_get(owners, 'stderr', default='')}{_get(owners, 'msg', default='')}", 300)
+    why = truncate(f"{_get(owners, 'stderr', default='')}{_get(owners, 'msg', default='')}", 300)
     if _get(owners, "rc", default=1) != 0:
         return False, [], why
     try:
         return True, list(json.loads(owners.get("stdout", ""))["ports"]), ""
     except (ValueError, TypeError, KeyError):
-        return False, [], _truncate("port_owners.py did not print its report: " + str(owners.get("stdout", "")), 300)
+        return False, [], truncate("port_owners.py did not print its report: " + str(owners.get("stdout", "")), 300)
 
 
 def ports(port_list: list, owners: dict, targets: dict) -> tuple[list, dict]:
@@ -334,7 +326,7 @@ def compose_config(result: dict, env_source: str, targets: dict) -> list:
         detail = (f"docker compose config with {', '.join(targets['compose_files'])} and "
                   f"{env_source or 'no env file'}")
     else:
-        detail = _truncate(result["stderr"] if "stderr" in result else _get(result, "msg", default=""), 500)
+        detail = truncate(result["stderr"] if "stderr" in result else _get(result, "msg", default=""), 500)
     if rendered:
         services_status = "failed" if missing else "passed"
         services_detail = f"missing: {', '.join(missing)}" if missing else "all defined"
@@ -381,11 +373,11 @@ def stack_state(git: dict, git_status: dict, compose_ps: dict, targets: dict) ->
     services = stack_services(compose_ps)
     running = [entry.get("Service") for entry in services if entry.get("State") == "running"]
     if git_ok:
-        git_detail = f"{_truncate(fields[2], 120)} ({fields[1]})"
+        git_detail = f"{truncate(fields[2], 120)} ({fields[1]})"
         if dirty:
             git_detail += f"; uncommitted changes: {len(changed_files)} files"
     else:
-        git_detail = "not a git checkout: " + _truncate(_get(git, "stderr", default=""), 200)
+        git_detail = "not a git checkout: " + truncate(_get(git, "stderr", default=""), 200)
     state_detail = (", ".join(f"{entry.get('Service')}: {entry.get('State')}" for entry in services)
                     or f"no container of {targets['compose_project']}")
     checks = [
@@ -432,7 +424,7 @@ def services(probes: dict, targets: dict) -> list:
         probe = probes[key]
         version = str(_get(probe, "server_version", "full", default=""))
         version_ok = _int(major) == 0 or _int(_get(probe, "server_version", "major", default=-1)) == _int(major)
-        error = _truncate(_get(probe, "error", default=""), 300)
+        error = truncate(_get(probe, "error", default=""), 300)
         if probe.get("ok"):
             status = "passed" if version_ok else "failed"
             detail = answer_detail if version_ok else f"version {version} is not the expected major version"
@@ -466,7 +458,7 @@ def prometheus(probe: dict, in_project: list, running: list, targets: dict) -> l
     data = _prometheus_data(probe)
     up = "targets" in data
     first = (_results(probe) or [{}])[0]
-    error = _truncate(_get(first, "msg", default="not configured"), 300)
+    error = truncate(_get(first, "msg", default="not configured"), 300)
     down_status = "warned" if "prometheus" in running else ("not_run" if "prometheus" in in_project else "failed")
     required_jobs = targets["prometheus_required_jobs"]
     channel = targets["alert_channel"] or ""
@@ -531,7 +523,7 @@ def grafana(probe: dict, targets: dict) -> dict:
         status = "passed" if _get(dashboard, "status", default=-1) == 200 else "failed"
     value = (f"Grafana {_get(health, 'json', 'version', default='?')}, dashboard HTTP "
              f"{_get(dashboard, 'status', default='not checked')}")
-    detail = f"{_truncate(_get(health, 'msg', default=''), 200)} {_truncate(_get(dashboard, 'msg', default=''), 200)}"
+    detail = f"{truncate(_get(health, 'msg', default=''), 200)} {truncate(_get(dashboard, 'msg', default=''), 200)}"
     return check("grafana_dashboard", status, value, target, detail.strip())
 
 
@@ -539,7 +531,7 @@ def grafana(probe: dict, targets: dict) -> dict:
 
 def aborted(probe: dict) -> dict:
     """The task that stopped preflight (its rescue records what was judged before it)."""
-    return check("preflight_aborted", "failed", probe.get("task"), "completes", _truncate(probe.get("msg", ""), 500))
+    return check("preflight_aborted", "failed", probe.get("task"), "completes", truncate(probe.get("msg", ""), 500))
 
 
 def judge(probes: dict, targets: dict) -> dict:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, elapsed_seconds
+from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, elapsed_seconds, truncate
 
 
 def mapping(value) -> Mapping:
@@ -36,16 +36,6 @@ def finished(result) -> bool:
 
 def basename(path) -> str:
     return str(path).rsplit("/", 1)[-1]
-
-
-def truncate(text, length: int, killwords: bool = False, end: str = "...", leeway: int = 5) -> str:
-    """Jinja's ``truncate`` filter."""
-    text = str(text)
-    if len(text) <= length + leeway:
-        return text
-    if killwords:
-        return text[: length - len(end)] + end
-    return text[: length - len(end)].rsplit(" ", 1)[0] + end
 
 
 def human_readable(size) -> str:
