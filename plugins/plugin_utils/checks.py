@@ -23,6 +23,7 @@ I/O, no clock, no Ansible objects - so it is unit-tested from JSON fixtures
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timezone
 
 STATUSES = ("passed", "warned", "failed", "skipped", "not_run")
@@ -53,6 +54,19 @@ def phase_status(checks: list) -> str:
         if status in statuses:
             return status
     return "not_run"
+
+
+def finished(result) -> bool:
+    """A probe task ran to its end in this phase: registered, neither failed nor skipped."""
+    return isinstance(result, Mapping) and not result.get("failed") and not result.get("skipped")
+
+
+def as_float(value) -> float:
+    """A number as Jinja's ``float`` filter reads it (0.0 when it is none)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def truncate(text, length: int, killwords: bool = False, end: str = "...", leeway: int = 5) -> str:

@@ -31,18 +31,13 @@ from __future__ import annotations
 import os
 import re
 
-from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, judged, truncate
+from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, finished, judged, truncate
 
 DUMP_NAME_RE = re.compile(r".*\.sql\.gz$")
 SIZE_UNITS = (("Y", 1 << 80), ("Z", 1 << 70), ("E", 1 << 60), ("P", 1 << 50), ("T", 1 << 40),
               ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10), ("B", 1))
 DAY_S = 86400
 _MISSING = object()
-
-
-def _reached(result) -> bool:
-    """Whether a probe task ran and did not fail (a failed one stopped the role there)."""
-    return isinstance(result, dict) and not result.get("skipped") and not result.get("failed")
 
 
 def _human_readable(size) -> str:
@@ -61,7 +56,7 @@ def _fingerprint(result) -> dict:
 
 def _source(probes: dict, targets: dict) -> tuple[list, dict]:
     source = probes.get("source")
-    if not _reached(source):
+    if not finished(source):
         return [], {}
     fingerprint = _fingerprint(source)
     ok = bool(source.get("is_available")) and fingerprint.get("digest") is not None
@@ -80,7 +75,7 @@ def _source(probes: dict, targets: dict) -> tuple[list, dict]:
 
 def _dump(probes: dict) -> tuple[list, dict]:
     dump = probes.get("dump")
-    if not _reached(dump):
+    if not finished(dump):
         return [], {}
     measured = not probes.get("check_mode")
     if measured:
@@ -98,7 +93,7 @@ def _dump(probes: dict) -> tuple[list, dict]:
 
 def _verify(probes: dict, targets: dict) -> tuple[list, dict]:
     readback = probes.get("readback")
-    if not _reached(readback):
+    if not finished(readback):
         return [], {}
     stat = (probes.get("stat") or {}).get("stat") or {}
     dir_stat = (probes.get("dir_stat") or {}).get("stat") or {}
@@ -164,11 +159,11 @@ def _table_comparison(name: str, before: dict, after: dict, got: dict) -> dict:
 
 def _restore(probes: dict) -> tuple[list, dict]:
     restore, restored, scratch_left = probes.get("restore"), probes.get("restored"), probes.get("scratch_left")
-    if not _reached(scratch_left) or (isinstance(restored, dict) and restored.get("failed")):
+    if not finished(scratch_left) or (isinstance(restored, dict) and restored.get("failed")):
         return [], {}
     restore = restore or {}
     restore_ok = not restore.get("failed")
-    restored_fp = _fingerprint(restored) if _reached(restored) else {}
+    restored_fp = _fingerprint(restored) if finished(restored) else {}
     restored_ok = restore_ok and restored_fp.get("digest") is not None
     comparison = []
     if restore_ok:
@@ -221,7 +216,7 @@ def _restore(probes: dict) -> tuple[list, dict]:
 
 
 def _manifest(probes: dict) -> tuple[list, dict]:
-    if not _reached(probes.get("manifest")):
+    if not finished(probes.get("manifest")):
         return [], {}
     manifest_file = str(probes.get("manifest_file"))
     fingerprint = probes.get("manifest_fingerprint") or {}
@@ -234,7 +229,7 @@ def _manifest(probes: dict) -> tuple[list, dict]:
 
 def _retention(probes: dict, targets: dict) -> tuple[list, dict]:
     kept_found = probes.get("kept")
-    if not _reached(kept_found):
+    if not finished(kept_found):
         return [], {}
     deleted = [str(item.get("path")) for item in (probes.get("expired_deleted") or {}).get("results") or []
                if item.get("changed")]

@@ -22,17 +22,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, judged, truncate
+from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import (
+    as_float, check, finished, judged, truncate)
 
 MATCHES = "POST /api/v1/data/matches"
 MODELS_INFO = "GET /api/v1/models/info"
 DEFAULT_MATCHES_LIMIT = 20
 NOT_RUN = ([], {}, False)
-
-
-def _finished(result) -> bool:
-    """The probe task ran to its end in this phase (registered, neither failed nor skipped)."""
-    return isinstance(result, Mapping) and not result.get("failed") and not result.get("skipped")
 
 
 def _mapping(value) -> Mapping:
@@ -61,14 +57,6 @@ def _as_int(value) -> int:
             return int(float(value))
         except (TypeError, ValueError, OverflowError):
             return 0
-
-
-def _as_float(value) -> float:
-    """A number as Jinja's ``float`` filter reads it (0.0 when it is none)."""
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return 0.0
 
 
 def _probe(result: Mapping, name: str) -> Mapping:
@@ -115,7 +103,7 @@ def _contract_probe(probe: Mapping, targets: Mapping, expected: dict) -> dict:
 
 def _api_contract(probes: Mapping, targets: Mapping):
     api = probes.get("api")
-    if not _finished(api):
+    if not finished(api):
         return NOT_RUN
     expected = _contract_targets(targets)
     entries = [_mapping(item) for item in api.get("probes") or []]
@@ -159,7 +147,7 @@ def _sessions_check(db: Mapping) -> dict:
 
 def _database(probes: Mapping, _targets: Mapping):
     db = probes.get("db")
-    if not _finished(db):
+    if not finished(db):
         return NOT_RUN
     crud = db.get("crud_probe", {"steps": {}})
     evidence = {"db_sessions": db.get("connections", {}), "crud_steps": _mapping(crud).get("steps")}
@@ -224,7 +212,7 @@ def _single_checks(single: Mapping, targets: Mapping) -> list:
         judged("single prediction", bool(single.get("ok")), value,
                f"HTTP 200 with prediction and confidence for {wanted.get('home_team')} - {wanted.get('away_team')}",
                detail),
-        judged("single prediction latency", answered and latency < _as_float(budget),
+        judged("single prediction latency", answered and latency < as_float(budget),
                f"{latency} ms" if answered else f"no response ({latency} ms)", f"< {budget} ms",
                ("served from the Redis cache" if cached else "computed by the model") if answered
                else single.get("reason")),
@@ -302,11 +290,11 @@ def _model(probes: Mapping, targets: Mapping):
     if probes.get("check_mode"):  # check mode sends no prediction: each one stores a row
         return [check("model checks", "skipped", "check mode", "predictions answered and stored",
                       "every prediction stores a row")], {}, True
-    if not _finished(probes.get("table_checked")):
+    if not finished(probes.get("table_checked")):
         return NOT_RUN
     models_info = _models_info_check(_mapping(probes.get("api")), targets)
     # The last model step; the tasks run in sequence, so it finished only when every one did.
-    if not _finished(probes.get("count_after")):
+    if not finished(probes.get("count_after")):
         return [models_info], {}, False
     checks, evidence = _predictions(probes, targets)
     return [models_info] + checks, evidence, True
@@ -316,7 +304,7 @@ def _model(probes: Mapping, targets: Mapping):
 
 def _kafka(probes: Mapping, targets: Mapping):
     kafka = probes.get("kafka")
-    if not _finished(kafka):
+    if not finished(kafka):
         return NOT_RUN
     trip = _mapping(kafka.get("round_trip", {"status": "not_run", "reason": kafka.get("error")}))
     status = trip.get("status")

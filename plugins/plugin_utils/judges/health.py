@@ -22,12 +22,7 @@ from collections.abc import Mapping
 from numbers import Number
 
 from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import (
-    check, elapsed_seconds, judged, truncate)
-
-
-def _finished(result) -> bool:
-    """The probe task ran to its end in this phase (registered, neither failed nor skipped)."""
-    return isinstance(result, Mapping) and not result.get("failed") and not result.get("skipped")
+    as_float, check, elapsed_seconds, finished, judged, truncate)
 
 
 def _mapping(value) -> Mapping:
@@ -36,14 +31,6 @@ def _mapping(value) -> Mapping:
 
 def _join(items, separator: str = ", ") -> str:
     return separator.join(str(item) for item in items)
-
-
-def _as_float(value) -> float:
-    """A number as Jinja's ``float`` filter reads it (0.0 when it is none)."""
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return 0.0
 
 
 def _unavailable(result: Mapping) -> str:
@@ -57,7 +44,7 @@ def _probe(result: Mapping, name: str) -> Mapping:
 
 def _app(probes: Mapping, targets: Mapping):
     api = probes.get("api")
-    if not _finished(api):
+    if not finished(api):
         return None
     health, metrics = _probe(api, "health"), _probe(api, "metrics")
     body = _mapping(health.get("json"))
@@ -75,7 +62,7 @@ def _app(probes: Mapping, targets: Mapping):
         judged("app /health", bool(health.get("ok")),
                f"HTTP {health.get('status')}, status {json.dumps(body.get('status', 'none'))}",
                f"HTTP 200 and status == {json.dumps(targets.get('expected_status'))}", detail),
-        judged("app /health latency", answered and latency < _as_float(budget),
+        judged("app /health latency", answered and latency < as_float(budget),
                f"{latency} ms" if answered else f"no response ({latency} ms)", f"< {budget} ms",
                "" if answered else health.get("reason")),
         judged("app /metrics", bool(metrics.get("ok")),
@@ -89,7 +76,7 @@ def _app(probes: Mapping, targets: Mapping):
 
 def _database(probes: Mapping, targets: Mapping):
     db = probes.get("db")
-    if not _finished(db):
+    if not finished(db):
         return None
     available = db.get("is_available", False)
     select_one = _mapping(db.get("select_one"))
@@ -105,7 +92,7 @@ def _database(probes: Mapping, targets: Mapping):
                # A server that went away mid-check is available without a version.
                f"PostgreSQL {version}, connected in {db.get('connect_latency_ms')} ms"
                if available and "server_version" in db else _unavailable(db)),
-        judged("database connections", measured and usage < _as_float(limit),
+        judged("database connections", measured and usage < as_float(limit),
                f"{connections.get('total')} of {connections.get('max_connections')} ({usage} %)" if measured
                else "unknown",
                f"< {limit} % of max_connections",
@@ -118,7 +105,7 @@ def _database(probes: Mapping, targets: Mapping):
 
 def _redis(probes: Mapping, _targets: Mapping):
     redis = probes.get("redis")
-    if not _finished(redis):
+    if not finished(redis):
         return None
     ping = _mapping(redis.get("ping"))
     pong = bool(redis.get("is_available", False)) and bool(ping.get("ok", False))
@@ -134,7 +121,7 @@ def _redis(probes: Mapping, _targets: Mapping):
 
 def _kafka(probes: Mapping, targets: Mapping):
     kafka = probes.get("kafka")
-    if not _finished(kafka):
+    if not finished(kafka):
         return None
     available = kafka.get("is_available", False)
     required = list(targets.get("kafka_required_topics") or [])
@@ -152,7 +139,7 @@ def _kafka(probes: Mapping, targets: Mapping):
 
 def _mlflow(probes: Mapping, targets: Mapping):
     mlflow = probes.get("mlflow")
-    if not _finished(mlflow):
+    if not finished(mlflow):
         return None
     available = mlflow.get("is_available", False)
     required = list(targets.get("mlflow_required_models") or [])
