@@ -67,24 +67,49 @@ def merged(base: dict, update: dict) -> dict:
     return out
 
 
-def run_judge(name: str, probes: dict, targets: dict) -> dict:
-    """The judge ``name``'s checks and evidence."""
+def judge_module(name: str):
+    """The judge called ``name`` (a module of plugin_utils/judges with a ``judge()``)."""
     if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
         raise AnsibleActionFail(f"record_phase: judge {name!r} is not a judge name")
     try:
-        module = importlib.import_module(f"{JUDGES_PACKAGE}.{name}")
+        return importlib.import_module(f"{JUDGES_PACKAGE}.{name}")
     except ImportError as exc:
         raise AnsibleActionFail(f"record_phase: no judge {name!r} ({exc})") from exc
+
+
+def targets_by_name(module, given: dict, variable) -> dict:
+    """The targets passed to the task, completed from the role options the judge names.
+
+    A judge declares ``TARGET_VARIABLES = {"p95_ms": "load_test_p95_ms", ...}``: the role
+    option each target comes from. ``variable(name)`` gives an option's value, or raises
+    KeyError when it is not defined (that target is then left out, as if not passed).
+    """
+    targets = dict(given)
+    for key, name in getattr(module, "TARGET_VARIABLES", {}).items():
+        if key not in targets:
+            try:
+                targets[key] = variable(name)
+            except KeyError:
+                pass
+    return targets
+
+
+def run_judge(name: str, probes: dict, targets: dict, variable=None) -> dict:
+    """The judge ``name``'s checks and evidence."""
+    module = judge_module(name)
+    if variable is not None:
+        targets = targets_by_name(module, targets, variable)
     judgement = module.judge(probes, targets)
     return {"checks": list(judgement.get("checks", [])), "evidence": dict(judgement.get("evidence") or {})}
 
 
-def phase_record(args: dict, ended_at: str) -> dict:
-    """The phase as it goes into the results: status, times, checks, evidence."""
+def phase_record(args: dict, ended_at: str, variable=None) -> dict:
+    """The phase as it goes into the results: status, times, checks, evidence.
+    ``variable`` looks up the role options a judge takes its targets from."""
     checks = list(args["checks"])
     evidence = dict(args["evidence"])
     if args.get("judge"):
-        judgement = run_judge(args["judge"], args["probes"], args["targets"])
+        judgement = run_judge(args["judge"], args["probes"], args["targets"], variable)
         checks += judgement["checks"]
         evidence = merged(judgement["evidence"], evidence)
     return {
@@ -149,7 +174,12 @@ class ActionModule(ActionBase):
             result.update(changed=False, ansible_facts={RESULTS: results})
             return result
 
-        record = phase_record(args, now)
+        def variable(name):
+            if name not in task_vars:
+                raise KeyError(name)
+            return self._templar.template(task_vars[name])
+
+        record = phase_record(args, now, variable)
         results = recorded(results, args["phase"], record, run)
         result.update(changed=False, phase=record, status=record["status"], checks=record["checks"],
                       failure=failure_text(args["phase"], record), ansible_facts={RESULTS: results})

@@ -51,7 +51,10 @@ options:
     type: dict
     default: {}
   targets:
-    description: Thresholds the judge compares the probes with.
+    description:
+      - Thresholds the judge compares the probes with.
+      - A judge names the role option each of its targets comes from (its C(TARGET_VARIABLES));
+        the targets not given here are read from those variables, so a role usually passes none.
     type: dict
     default: {}
   evidence:
@@ -83,17 +86,18 @@ EXAMPLES = r"""
     started_at: "{{ load_test_started_at }}"
     judge: load_test
     probes:
-      summary: "{{ __load_test_summary }}"
+      summary: "{{ _load_test_summary }}"
+    # Targets not given come from the role options the judge names (load_test_p95_ms...).
     targets:
-      p95_ms: "{{ load_test_thresholds_p95_ms }}"
+      p95_ms: 500
     evidence:
       run_dir: "{{ load_test_run_dir }}"
-  register: __load_test_record
+  register: _load_test_record
 
 - name: Stop when the load test failed
   ansible.builtin.fail:
-    msg: "{{ __load_test_record.failure }}"
-  when: __load_test_record.failure | length > 0
+    msg: "{{ _load_test_record.failure }}"
+  when: _load_test_record.failure | length > 0
 """
 
 RETURN = r"""

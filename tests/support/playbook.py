@@ -23,6 +23,16 @@ from support import ROOT
 from support.processes import stop_process_group
 
 PROJECT_CONFIG = ROOT / "ansible.cfg"
+CONNECTIONS_VARS_FILE = ROOT / "playbooks" / "vars" / "connections.yml"
+CONNECTION_GROUPS = ("postgres", "postgres_container", "redis", "kafka", "mlflow", "api")
+# The play keys every playbook of the collection carries (meta/runtime.yml action groups,
+# playbooks/vars/connections.yml), for plays a test writes itself: put the text in the play,
+# at the indentation of `hosts:`.
+CONNECTION_PLAY_KEYS = "  vars_files:\n    - {}\n  module_defaults:\n{}".format(
+    json.dumps(str(CONNECTIONS_VARS_FILE)),
+    "".join(f'    group/footballpred.rehearsal.{group}: "{{{{ _rehearsal_{group} }}}}"\n'
+            for group in CONNECTION_GROUPS),
+)
 
 Output = Union[int, IO, None]
 

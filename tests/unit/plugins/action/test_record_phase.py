@@ -134,3 +134,15 @@ def test_in_a_real_run_the_results_are_a_fact_and_a_failed_phase_says_why(tmp_pa
     assert written["looped"]["failed"] is True
     assert all("cannot run in a loop" in item["msg"] for item in written["looped"]["results"])
     assert written["deploy"].get("failed") is not True
+
+
+def test_targets_not_given_come_from_the_role_options_the_judge_names():
+    judge = types.SimpleNamespace(TARGET_VARIABLES={"p95_ms": "load_test_p95_ms", "errors": "load_test_errors",
+                                                    "absent": "load_test_not_defined"})
+    options = {"load_test_p95_ms": 1000, "load_test_errors": 5}
+
+    def variable(name):
+        return options[name]  # KeyError for an option that is not defined
+
+    assert action.targets_by_name(judge, {"p95_ms": 250}, variable) == {"p95_ms": 250, "errors": 5}
+    assert action.targets_by_name(types.SimpleNamespace(), {"x": 1}, variable) == {"x": 1}

@@ -1,0 +1,55 @@
+# Copyright (c) 2026, Football Prediction Platform SRE
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Connection settings are given once: action groups (meta/runtime.yml), one mapping from the
+inventory (playbooks/vars/connections.yml), module_defaults in every play that runs a role."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from support import ROOT
+from support.playbook import CONNECTION_GROUPS
+
+RUNTIME = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text(encoding="utf-8"))
+CONNECTIONS = yaml.safe_load((ROOT / "playbooks" / "vars" / "connections.yml").read_text(encoding="utf-8"))
+PHASE_PLAYBOOKS = sorted(path for path in (ROOT / "playbooks").glob("*.yml")
+                         if "safety_nets" in path.read_text(encoding="utf-8"))
+# A module is in a group when it takes that group's connection options.
+GROUP_MARKERS = {
+    "postgres": "postgres_argument_spec()",
+    "postgres_container": "docker_db_argument_spec()",
+    "redis": "redis_argument_spec()",
+    "kafka": "kafka_argument_spec()",
+    "mlflow": "tracking_uri=dict(",
+    "api": "base_url=dict(",
+}
+
+
+def test_the_groups_are_the_ones_the_tests_and_playbooks_use():
+    assert set(RUNTIME["action_groups"]) == set(CONNECTION_GROUPS) == set(GROUP_MARKERS)
+    assert set(CONNECTIONS) == {f"_rehearsal_{group}" for group in CONNECTION_GROUPS}
+
+
+@pytest.mark.parametrize("group", CONNECTION_GROUPS)
+def test_every_module_taking_a_groups_connection_options_is_in_the_group(group):
+    modules = sorted(path.stem for path in (ROOT / "plugins" / "modules").glob("*.py")
+                     if GROUP_MARKERS[group] in path.read_text(encoding="utf-8"))
+    assert modules and sorted(RUNTIME["action_groups"][group]) == modules
+
+
+def test_the_mapping_reads_only_the_inventorys_variables():
+    for group, options in CONNECTIONS.items():
+        for option, value in options.items():
+            assert re.fullmatch(r"\{\{ rehearsal_[a-z_]+ \}\}", value), (group, option, value)
+
+
+@pytest.mark.parametrize("playbook", PHASE_PLAYBOOKS, ids=lambda path: path.name)
+def test_every_play_that_runs_a_phase_gives_the_modules_their_connections(playbook):
+    for play in yaml.safe_load(playbook.read_text(encoding="utf-8")):
+        assert "vars/connections.yml" in play.get("vars_files", []), play["name"]
+        assert play["module_defaults"] == {
+            f"group/footballpred.rehearsal.{group}": "{{ _rehearsal_%s }}" % group for group in CONNECTION_GROUPS}
