@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import functools
+import time
+from datetime import datetime, timezone
 
 from ansible.errors import AnsibleFilterError
 
@@ -35,6 +37,17 @@ series_summary = _filter(load_stats.series_summary)
 parse_size = load_stats.parse_size
 
 
+def load_samples_added(samples, round_name, docker_stats_result, db_result, redis_result, at=None):
+    """The samples with one round added (plugin_utils/load_stats.sampled); ``at`` defaults to now (UTC)."""
+    at = at or datetime.now(timezone.utc).isoformat()
+    return _filter(load_stats.sampled)(samples, round_name, docker_stats_result, db_result, redis_result, at)
+
+
+def round_wait_s(started, interval_s, now=None):
+    """Seconds left of a sampling round (plugin_utils/load_stats.round_wait_s); ``now`` defaults to now."""
+    return load_stats.round_wait_s(started, interval_s, time.time() if now is None else now)
+
+
 class FilterModule:
     """Parsers and threshold checks of the load test."""
 
@@ -48,4 +61,6 @@ class FilterModule:
             "resource_summary": resource_summary,
             "log_level_counts": log_level_counts,
             "series_summary": series_summary,
+            "load_samples_added": load_samples_added,
+            "round_wait_s": round_wait_s,
         }

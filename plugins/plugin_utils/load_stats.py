@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 
 from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, judged
@@ -243,6 +244,34 @@ def docker_stats(output: str) -> list:
             "pids": int(_number(row.get("PIDs"), 0)),
         })
     return samples
+
+
+def sampled(samples: dict, round_name, docker_stats_result, db_result, redis_result, at: str) -> dict:
+    """``samples`` (``{docker, db, redis}`` lists) with one sampling round added: the parsed
+    ``docker stats`` of a command that exited 0 and gave rows, the db_check connection counts
+    and the redis_check memory figures of a service that answered, each stamped ``at`` and
+    ``round``. A probe that did not answer adds nothing."""
+    samples = samples or {}
+    out = {key: list(samples.get(key) or []) for key in ("docker", "db", "redis")}
+    docker_result = docker_stats_result or {}
+    if docker_result.get("rc", 1) == 0:
+        rows = docker_stats(docker_result.get("stdout", ""))
+        if rows:
+            out["docker"].append(rows)
+    db_result, redis_result = db_result or {}, redis_result or {}
+    connections = db_result.get("connections") or {}
+    if db_result.get("is_available") and not connections.get("error"):
+        out["db"].append({**connections, "at": at, "round": round_name})
+    if redis_result.get("is_available"):
+        out["redis"].append({**(redis_result.get("memory") or {}), "at": at, "round": round_name})
+    return out
+
+
+def round_wait_s(started: float, interval_s: float, now: float) -> int:
+    """Whole seconds still to wait for a sampling round started at ``started`` (epoch) to last
+    ``interval_s``: 0 when less than a second is left."""
+    left = float(interval_s) - (float(now) - float(started))
+    return int(math.ceil(left)) if left >= 1 else 0
 
 
 def resource_summary(rounds: list) -> dict:

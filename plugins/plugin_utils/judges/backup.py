@@ -10,26 +10,33 @@ it has no check - the role records the phase after any step, also after a failed
   and after the dump.
 - ``dump``: footballpred.rehearsal.db_dump (in check mode it only says what it would do).
 - ``stat``, ``dir_stat``: ansible.builtin.stat of the file and of the backup directory;
-  ``readback``: ``gzip -dc | awk`` (ansible.builtin.shell), ``readback_s`` its duration.
+  ``readback``: ``gzip -dc | awk`` (ansible.builtin.shell; its ``delta`` is the read-back's
+  duration, unless ``readback_s`` gives it).
 - ``restore``: footballpred.rehearsal.db_restore into the scratch database (errors ignored);
   ``restored``: db_check of the scratch database (skipped when the restore failed);
   ``dropdb``, ``scratch_left``: dropping it and counting what is left (command).
-- ``manifest``: the ansible.builtin.copy that wrote the manifest; ``manifest_fingerprint``:
-  ``{digest, taken_from}`` of the fingerprint it holds.
+- ``manifest``: the ansible.builtin.copy that wrote the manifest (its fingerprint is
+  ``manifest_fingerprint()`` of the same probes).
 - ``expired_deleted``: the looped ansible.builtin.file deletions; ``kept``: the
   ansible.builtin.find of the backups kept; ``now``: the time (epoch seconds) to age them.
-- ``file``, ``manifest_file``, ``git_commit``, ``scratch_db``, ``container``, ``check_mode``.
+- ``file``, ``manifest_file``, ``scratch_db``, ``check_mode``; ``git_commit`` (the role's
+  option, empty: ``git_head``, the ``git rev-parse HEAD`` command, says it).
 - ``failure``: ``{task, msg}`` when a step failed (the role's rescue); it becomes the check
   ``backup step`` unless a check already failed.
 
 Targets: ``database``, ``fingerprint_schemas``, ``expected_tables`` (empty: every table the
-source fingerprint found), ``retention_days``.
+source fingerprint found), ``retention_days``; record_phase takes them from TARGET_VARIABLES.
+
+``manifest()`` builds the manifest written beside the dump from the same probes, and
+``published()`` the ``backup_latest`` fact.
 """
 
 from __future__ import annotations
 
 import os
 import re
+
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, finished, judged, truncate
 
@@ -38,6 +45,15 @@ SIZE_UNITS = (("Y", 1 << 80), ("Z", 1 << 70), ("E", 1 << 60), ("P", 1 << 50), ("
               ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10), ("B", 1))
 DAY_S = 86400
 _MISSING = object()
+TARGET_VARIABLES = {
+    "database": "rehearsal_db_name",
+    "fingerprint_schemas": "backup_fingerprint_schemas",
+    "expected_tables": "backup_expected_tables",
+    "retention_days": "backup_retention_days",
+}
+TAKEN_FROM_RESTORE = "test restore of the file"
+TAKEN_FROM_STABLE_SOURCE = "source database (unchanged during the dump)"
+TAKEN_FROM_MOVING_SOURCE = "source database before the dump (changed during it: not exact)"
 
 
 def _human_readable(size) -> str:
@@ -52,6 +68,24 @@ def _human_readable(size) -> str:
 
 def _fingerprint(result) -> dict:
     return (result or {}).get("fingerprint") or {}
+
+
+def git_commit(probes: dict) -> str:
+    """The commit of the deployed checkout: the one given, else HEAD as git read it, else 'unknown'."""
+    given = str(probes.get("git_commit") or "")
+    if given:
+        return given
+    head = probes.get("git_head") or {}
+    return str(head.get("stdout", "")).strip() if head.get("rc", 1) == 0 else "unknown"
+
+
+def _delta_s(delta) -> float | None:
+    """Seconds of a command result's ``delta`` (``H:MM:SS.ffffff``)."""
+    try:
+        hours, minutes, seconds = str(delta).split(":")
+        return round(int(hours) * 3600 + int(minutes) * 60 + float(seconds), 3)
+    except ValueError:
+        return None
 
 
 def _source(probes: dict, targets: dict) -> tuple[list, dict]:
@@ -86,7 +120,7 @@ def _dump(probes: dict) -> tuple[list, dict]:
         value, detail = "check mode", str(dump.get("msg", ""))
     evidence = {"file": probes.get("file"), "size_bytes": dump.get("size_bytes"), "raw_bytes": dump.get("raw_bytes"),
                 "sha256": dump.get("sha256"), "dump_duration_s": dump.get("duration_s"),
-                "pg_dump_version": dump.get("pg_dump_version"), "git_commit": probes.get("git_commit")}
+                "pg_dump_version": dump.get("pg_dump_version"), "git_commit": git_commit(probes)}
     return [check("dump", "passed" if measured else "skipped", value,
                   "pg_dump exits 0 and writes its completion trailer", detail)], evidence
 
@@ -103,6 +137,9 @@ def _verify(probes: dict, targets: dict) -> tuple[list, dict]:
     file_tables = [line[len("table "):] for line in lines if line.startswith("table ")]
     expected = list(targets.get("expected_tables") or []) or list(_fingerprint(probes.get("source")).get("tables") or {})
     missing = [table for table in dict.fromkeys(expected) if table not in file_tables]
+    readback_s = probes.get("readback_s")
+    if readback_s is None:
+        readback_s = _delta_s(readback.get("delta"))
     size = stat.get("size", 0)
     file_mode, dir_mode = stat.get("mode", "missing"), dir_stat.get("mode", "missing")
     if missing or not complete:
@@ -122,14 +159,14 @@ def _verify(probes: dict, targets: dict) -> tuple[list, dict]:
         judged("file permissions", file_mode == "0600" and dir_mode == "0700",
                f"file {file_mode}, directory {dir_mode}", "file 0600, directory 0700", ""),
         judged("gzip integrity", readback.get("rc") == 0,
-               f"gzip -dc exit {readback.get('rc')} in {probes.get('readback_s')} s",
+               f"gzip -dc exit {readback.get('rc')} in {readback_s} s",
                "exit 0 (CRC and length of the whole file)", truncate(str(readback.get("stderr", "")), 300)),
         check("schema objects", schema_status,
               f"{len(expected) - len(missing)}/{len(expected)} tables have CREATE TABLE"
               + ("" if complete else ", completion trailer missing"),
               "CREATE TABLE for " + ", ".join(expected), schema_detail),
     ]
-    return checks, {"readback_s": probes.get("readback_s"), "file_tables": file_tables}
+    return checks, {"readback_s": readback_s, "file_tables": file_tables}
 
 
 def _rows(table: dict) -> int:
@@ -175,7 +212,9 @@ def _restore(probes: dict) -> tuple[list, dict]:
                                                 got_tables.get(name) or {}))
     moving = [item["table"] for item in comparison if not item["stable"]]
     wrong = [item for item in comparison if not item["ok"]]
-    scratch_db, container = probes.get("scratch_db"), probes.get("container")
+    scratch_db = probes.get("scratch_db")
+    container = (probes.get("container") or (restore.get("container") or {}).get("name")
+                 or ((probes.get("dump") or {}).get("container") or {}).get("name"))
 
     if restore_ok:
         restore_value = (f"restored {_human_readable(restore.get('raw_bytes', 0))} of SQL in "
@@ -215,12 +254,90 @@ def _restore(probes: dict) -> tuple[list, dict]:
     return checks, evidence
 
 
+def manifest_fingerprint(probes: dict) -> dict:
+    """The fingerprint that describes the data in the file: that of the test-restored copy when
+    there is one, else the source's before the dump, exact only when the source stood still
+    during it. ``{fingerprint, taken_from, exact}``."""
+    restored = _fingerprint(probes.get("restored"))
+    from_restore = not (probes.get("restore") or {}).get("failed") and restored.get("digest") is not None
+    source = _fingerprint(probes.get("source"))
+    stable = _fingerprint(probes.get("source_after")).get("digest") == source.get("digest")
+    if from_restore:
+        return {"fingerprint": restored, "taken_from": TAKEN_FROM_RESTORE, "exact": True}
+    return {"fingerprint": source, "taken_from": TAKEN_FROM_STABLE_SOURCE if stable else TAKEN_FROM_MOVING_SOURCE,
+            "exact": stable}
+
+
+def manifest(probes: dict, record: dict, options: dict) -> dict:
+    """The manifest written beside the dump. ``record`` is the phase judged so far (a restore
+    should prefer a backup that passed its checks); ``options``: ``created_at``,
+    ``environment``, ``host``, ``database``, ``fingerprint_schemas``,
+    ``fingerprint_exclude_tables``, ``verify_restore``."""
+    dump = probes.get("dump") or {}
+    chosen = manifest_fingerprint(probes)
+    fingerprint = chosen["fingerprint"]
+    return {
+        "manifest_version": 1,
+        "file": os.path.basename(str(probes.get("file"))),
+        "created_at": options.get("created_at"),
+        "environment": options.get("environment"),
+        "host": options.get("host"),
+        "database": options.get("database"),
+        "container": (dump.get("container") or {}).get("name"),
+        "format": "plain SQL, gzip",
+        "size_bytes": dump.get("size_bytes"),
+        "raw_bytes": dump.get("raw_bytes"),
+        "sha256": dump.get("sha256"),
+        "dump_duration_s": dump.get("duration_s"),
+        "server_version": ((probes.get("source") or {}).get("server_version") or {}).get("raw"),
+        "pg_dump_version": dump.get("pg_dump_version"),
+        "git_commit": git_commit(probes),
+        "tables": dump.get("tables"),
+        "fingerprint": {
+            "schemas": options.get("fingerprint_schemas"),
+            "excluded_tables": options.get("fingerprint_exclude_tables"),
+            "digest": fingerprint.get("digest"),
+            "table_count": fingerprint.get("table_count"),
+            "total_rows": fingerprint.get("total_rows"),
+            "tables": fingerprint.get("tables"),
+            "taken_from": chosen["taken_from"],
+            "exact": chosen["exact"],
+        },
+        "source_fingerprints": {
+            "before_dump": _fingerprint(probes.get("source")).get("digest"),
+            "after_dump": _fingerprint(probes.get("source_after")).get("digest"),
+        },
+        # How this backup fared in its own checks: a restore should prefer a passed one.
+        "verification": {
+            "status": (record or {}).get("status"),
+            "test_restore": boolean(options.get("verify_restore") or False, strict=False),
+            "checks": {item.get("name"): item.get("status") for item in (record or {}).get("checks") or []},
+        },
+    }
+
+
+def published(probes: dict, written: dict) -> dict:
+    """``backup_latest``, what later phases (a rollback) read of this backup: its files, its
+    checksum and size, and the fingerprint of ``written``, the manifest beside it."""
+    dump = probes.get("dump") or {}
+    return {
+        "path": probes.get("file"),
+        "manifest": probes.get("manifest_file"),
+        "sha256": dump.get("sha256"),
+        "size_bytes": dump.get("size_bytes"),
+        "created_at": written.get("created_at"),
+        "fingerprint_digest": (written.get("fingerprint") or {}).get("digest"),
+        "container": (dump.get("container") or {}).get("name"),
+    }
+
+
 def _manifest(probes: dict) -> tuple[list, dict]:
     if not finished(probes.get("manifest")):
         return [], {}
     manifest_file = str(probes.get("manifest_file"))
-    fingerprint = probes.get("manifest_fingerprint") or {}
-    detail = (f"git commit {probes.get('git_commit')}, fingerprint {str(fingerprint.get('digest'))[:12]} "
+    chosen = manifest_fingerprint(probes)
+    fingerprint = {"digest": chosen["fingerprint"].get("digest"), "taken_from": chosen["taken_from"]}
+    detail = (f"git commit {git_commit(probes)}, fingerprint {str(fingerprint.get('digest'))[:12]} "
               f"from the {fingerprint.get('taken_from')}")
     return ([check("manifest", "passed", os.path.basename(manifest_file),
                    "manifest with time, versions, commit, size, sha256 and fingerprint beside the dump", detail)],

@@ -7,7 +7,7 @@
 run): ``api`` (api_check of the contract), ``db`` (db_check with the CRUD probe),
 ``table_checked`` (the assert on the predictions table name), ``count_before`` and
 ``count_after`` (db_check fingerprints of the predictions table), ``single`` and ``more``
-(api_check of the predictions), ``stored`` (postgresql_query of the answered ids), ``kafka``
+(api_check of the predictions), ``stored`` (postgresql_query of answered_prediction_ids()), ``kafka``
 (kafka_check with the round trip), ``check_mode`` and ``failed_step`` (``{task, msg}`` from
 the role's rescue). ``targets`` are the role's options without their ``functional_`` prefix.
 
@@ -29,6 +29,11 @@ MATCHES = "POST /api/v1/data/matches"
 MODELS_INFO = "GET /api/v1/models/info"
 DEFAULT_MATCHES_LIMIT = 20
 NOT_RUN = ([], {}, False)
+# Each target from the role option it comes from (record_phase fills those not passed).
+TARGET_VARIABLES = {name: f"functional_{name}" for name in (
+    "expected_health_status", "metrics_required", "matches_request", "expected_models", "prediction", "batch",
+    "prediction_latency_budget_ms", "error_statuses", "predictions_table", "kafka_topic",
+    "kafka_round_trip_timeout_s")}
 
 
 def _mapping(value) -> Mapping:
@@ -190,6 +195,13 @@ def _answered(single: Mapping, batch: Mapping) -> list:
     batch_predictions = list(_json_body(batch).get("predictions", []))
     answered = ([body] if single.get("ok") else []) + (batch_predictions if batch.get("ok") else [])
     return [item for item in answered if isinstance(item, Mapping) and "prediction_id" in item]
+
+
+def answered_prediction_ids(single: Mapping, more: Mapping) -> list:
+    """The ids of the predictions the API answered, from the registered api_check results of
+    the single prediction and of the batch: the rows the role looks up in the database."""
+    single_probe = _mapping((_mapping(single).get("probes") or [{}])[0])
+    return [item["prediction_id"] for item in _answered(single_probe, _probe(_mapping(more), "batch prediction"))]
 
 
 def _single_checks(single: Mapping, targets: Mapping) -> list:

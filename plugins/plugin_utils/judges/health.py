@@ -24,6 +24,16 @@ from numbers import Number
 from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import (
     as_float, check, elapsed_seconds, finished, judged, truncate)
 
+# Each target from the role option it comes from (record_phase fills those not passed).
+TARGET_VARIABLES = {
+    "expected_status": "health_expected_status",
+    "latency_budget_ms": "health_latency_budget_ms",
+    "metrics_required": "health_metrics_required",
+    "db_max_connections_percent": "health_db_max_connections_percent",
+    "kafka_required_topics": "health_kafka_required_topics",
+    "mlflow_required_models": "health_mlflow_required_models",
+}
+
 
 def _mapping(value) -> Mapping:
     return value if isinstance(value, Mapping) else {}

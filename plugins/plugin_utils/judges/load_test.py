@@ -16,9 +16,13 @@ Probes (registered results; ``None`` for a step the run did not reach):
   rounds; ``containers``, ``app_containers``: names; ``load_started_at``.
 - ``failure``: ``{task, msg}`` when a step failed (the role's rescue): one more failed check.
 
-Targets: ``thresholds`` (``p95_ms``, ``failure_rate_pct``, ``mean_ms``, ``error_rate_pct``),
-``stages``, ``timeout_margin_s``, ``ab`` (``executable``, ``requests``, ``concurrency``,
-``path``), ``k6_executable``, ``base_url``.
+- ``locust_version``: ``locust --version`` (command); ``run_dir``: the run's directory.
+
+Targets, from the role options TARGET_VARIABLES names: ``thresholds`` (``p95_ms``,
+``failure_rate_pct``, ``mean_ms``, ``error_rate_pct``), ``stages``, ``think_time_s``,
+``timeout_margin_s``, ``ab_executable``, ``ab_requests``, ``ab_concurrency``, ``ab_path``
+(or all four as ``ab``: ``executable``, ``requests``, ``concurrency``, ``path``),
+``k6_executable``, ``base_url``.
 """
 
 from __future__ import annotations
@@ -30,6 +34,20 @@ from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.load_stats 
 MIB = 1048576
 # A share of max_connections above which the database warns under load.
 DB_USAGE_WARN_PCT = 80
+# Each target from the role option it comes from (record_phase fills those not passed).
+TARGET_VARIABLES = {
+    "thresholds": "load_test_thresholds",
+    "stages": "load_test_stages",
+    "think_time_s": "load_test_think_time_s",
+    "timeout_margin_s": "load_test_timeout_margin_s",
+    "ab_executable": "load_test_ab_executable",
+    "ab_requests": "load_test_ab_requests",
+    "ab_concurrency": "load_test_ab_concurrency",
+    "ab_path": "load_test_ab_path",
+    "k6_executable": "load_test_k6_executable",
+    "base_url": "load_test_base_url",
+}
+AB_OPTIONS = ("executable", "requests", "concurrency", "path")
 
 
 def _reached(result) -> bool:
@@ -55,7 +73,7 @@ def _scenario_target(thresholds: dict) -> str:
 
 def _ab(probes: dict, targets: dict, thresholds: dict) -> tuple[list, dict]:
     version, run = probes.get("ab_version"), probes.get("ab_run")
-    options = targets.get("ab") or {}
+    options = targets.get("ab") or {key: targets.get(f"ab_{key}") for key in AB_OPTIONS}
     plan = f"ab -n {options.get('requests')} -c {options.get('concurrency')} {options.get('path')}"
     if not _reached(version):
         return [], {}
@@ -210,11 +228,22 @@ def _locust(probes: dict, targets: dict, thresholds: dict) -> tuple[list, dict]:
     return checks, evidence
 
 
+def _scenario(probes: dict, targets: dict) -> dict:
+    """The tool version and the scenario, once the run was validated; the run directory."""
+    evidence = {"run_dir": probes.get("run_dir")} if probes.get("run_dir") else {}
+    version = probes.get("locust_version")
+    if _reached(version):
+        evidence.update({"locust_version": (version.get("stdout_lines") or [""])[-1],
+                         "base_url": targets.get("base_url"), "stages": targets.get("stages"),
+                         "think_time_s": targets.get("think_time_s"), "thresholds": targets.get("thresholds")})
+    return evidence
+
+
 def judge(probes: dict, targets: dict) -> dict:
     """The checks of the load test, in the order of the run: ab, k6, Locust, a failed step."""
     thresholds = _thresholds(targets)
     checks: list = []
-    evidence: dict = {}
+    evidence: dict = _scenario(probes, targets)
     for part in (_ab, _k6):
         part_checks, part_evidence = part(probes, targets, thresholds)
         checks += part_checks

@@ -6,12 +6,24 @@
 The scenario POSTs predictions, which the app stores, so check mode sends no load: the
 one check is ``skipped`` and says what would run. No probes; targets: ``stages``,
 ``thresholds`` (``p95_ms``, ``failure_rate_pct``), ``base_url``, ``k6_enabled``,
-``ab_enabled``, ``ab_path``.
+``ab_enabled``, ``ab_path``, from the role options TARGET_VARIABLES names.
 """
 
 from __future__ import annotations
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check
+
+# Each target from the role option it comes from (record_phase fills those not passed).
+TARGET_VARIABLES = {
+    "stages": "load_test_stages",
+    "thresholds": "load_test_thresholds",
+    "base_url": "load_test_base_url",
+    "k6_enabled": "load_test_k6_enabled",
+    "ab_enabled": "load_test_ab_enabled",
+    "ab_path": "load_test_ab_path",
+}
 
 
 def judge(probes: dict, targets: dict) -> dict:  # pylint: disable=unused-argument
@@ -19,9 +31,9 @@ def judge(probes: dict, targets: dict) -> dict:  # pylint: disable=unused-argume
     stages = targets.get("stages") or []
     thresholds = {key: float(value) for key, value in (targets.get("thresholds") or {}).items()}
     tools = ["Locust"]
-    if targets.get("k6_enabled"):
+    if boolean(targets.get("k6_enabled") or False, strict=False):
         tools.append("k6 (when on the host)")
-    if targets.get("ab_enabled"):
+    if boolean(targets.get("ab_enabled") or False, strict=False):
         tools.append(f"ab on {targets.get('ab_path')} (when on the host)")
     total_s = sum(int(stage["duration_s"]) for stage in stages)
     peak = max((int(stage["target_users"]) for stage in stages), default=0)

@@ -184,3 +184,67 @@ def test_a_restore_fingerprint_that_failed_stops_the_restore_checks(probes, targ
     probes["failure"] = {"task": "Fingerprint the restored scratch database", "msg": "module failure"}
     names = [item["name"] for item in backup.judge(probes, targets)["checks"]]
     assert names == STEPS[:7] + ["backup step"]
+
+
+def test_the_targets_come_from_the_role_options_by_name():
+    assert backup.TARGET_VARIABLES == {"database": "rehearsal_db_name",
+                                       "fingerprint_schemas": "backup_fingerprint_schemas",
+                                       "expected_tables": "backup_expected_tables",
+                                       "retention_days": "backup_retention_days"}
+
+
+def test_the_manifest_holds_the_restored_fingerprint_and_the_verification(probes, targets):
+    record = {"status": "passed", "checks": backup.judge(probes, targets)["checks"]}
+    options = {"created_at": "2026-01-01T00:00:00+00:00", "environment": "staging", "host": "staging-host",
+               "database": "football_prediction_staging", "fingerprint_schemas": ["public"],
+               "fingerprint_exclude_tables": [], "verify_restore": True}
+    manifest = backup.manifest(probes, record, options)
+    restored = probes["restored"]["fingerprint"]
+    assert manifest["file"] == probes["file"].rsplit("/", 1)[-1]
+    assert manifest["fingerprint"] == {
+        "schemas": ["public"], "excluded_tables": [], "digest": restored["digest"],
+        "table_count": restored["table_count"], "total_rows": restored["total_rows"], "tables": restored["tables"],
+        "taken_from": "test restore of the file", "exact": True}
+    assert manifest["size_bytes"] == probes["dump"]["size_bytes"]
+    assert manifest["container"] == probes["dump"]["container"]["name"]
+    assert manifest["server_version"] == probes["source"]["server_version"]["raw"]
+    assert manifest["verification"]["status"] == "passed"
+    assert manifest["verification"]["test_restore"] is True
+    assert manifest["verification"]["checks"]["test restore"] == "passed"
+    latest = backup.published(probes, manifest)
+    assert latest == {"path": probes["file"], "manifest": probes["manifest_file"],
+                      "sha256": probes["dump"]["sha256"], "size_bytes": probes["dump"]["size_bytes"],
+                      "created_at": "2026-01-01T00:00:00+00:00", "fingerprint_digest": restored["digest"],
+                      "container": probes["dump"]["container"]["name"]}
+
+
+def test_without_a_restore_the_manifest_fingerprint_is_the_sources_exact_only_if_it_stood_still(probes):
+    probes["restore"], probes["restored"] = None, None
+    chosen = backup.manifest_fingerprint(probes)
+    assert chosen["fingerprint"] == probes["source"]["fingerprint"]
+    assert (chosen["taken_from"], chosen["exact"]) == ("source database (unchanged during the dump)", True)
+    probes["source_after"]["fingerprint"]["digest"] = "moved"
+    chosen = backup.manifest_fingerprint(probes)
+    assert (chosen["taken_from"], chosen["exact"]) == (
+        "source database before the dump (changed during it: not exact)", False)
+    probes["restore"] = {"failed": True, "msg": "psql exited 3"}
+    probes["restored"] = {"skipped": True}
+    assert backup.manifest_fingerprint(probes)["exact"] is False
+
+
+def test_the_commit_is_the_given_one_else_heads_else_unknown(probes):
+    probes["git_commit"] = ""
+    probes["git_head"] = {"rc": 0, "stdout": "abc123\n"}
+    assert backup.git_commit(probes) == "abc123"
+    probes["git_head"] = {"rc": 128, "stdout": "", "stderr": "not a git repository"}
+    assert backup.git_commit(probes) == "unknown"
+    probes["git_commit"] = "feedbeef"
+    assert backup.git_commit(probes) == "feedbeef"
+
+
+def test_the_read_back_lasts_the_commands_delta_unless_given(probes, targets):
+    probes.pop("readback_s")
+    probes["readback"]["delta"] = "0:00:01.250000"
+    result = backup.judge(probes, targets)
+    assert result["evidence"]["readback_s"] == 1.25
+    assert {item["name"]: item for item in result["checks"]}["gzip integrity"]["value"].endswith("in 1.25 s")

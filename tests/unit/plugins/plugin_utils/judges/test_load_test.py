@@ -187,3 +187,23 @@ def test_check_mode_says_what_would_run():
         "detail": "would run Locust, k6 (when on the host) against http://127.0.0.1:8001: 3 stages, 40 s, up to 5 users; "
                   "not sent in check mode, since every prediction it POSTs is stored"}]
     assert result["evidence"] == {"check_mode": True, "stages": RUN["targets"]["stages"], "base_url": "http://127.0.0.1:8001"}
+
+
+def test_flat_targets_by_name_judge_as_the_nested_ab_ones(probes, targets):
+    nested = load_test.judge(probes, targets)["checks"]
+    flat = {key: value for key, value in targets.items() if key != "ab"}
+    flat.update({f"ab_{key}": value for key, value in targets["ab"].items()})
+    assert load_test.judge(probes, flat)["checks"] == nested
+    assert set(load_test.TARGET_VARIABLES.values()) <= {f"load_test_{key}" for key in load_test.TARGET_VARIABLES}
+
+
+def test_the_scenario_and_the_run_directory_are_evidence_once_validated(probes, targets):
+    probes["run_dir"] = "/tmp/load/run_1"
+    probes["locust_version"] = {"rc": 0, "stdout_lines": ["locust 2.31.0 from /venv (Python 3.11)"]}
+    targets["think_time_s"] = 1
+    evidence = load_test.judge(probes, targets)["evidence"]
+    assert evidence["run_dir"] == "/tmp/load/run_1"
+    assert evidence["locust_version"] == "locust 2.31.0 from /venv (Python 3.11)"
+    assert (evidence["stages"], evidence["think_time_s"]) == (targets["stages"], 1)
+    probes["locust_version"] = None
+    assert "locust_version" not in load_test.judge(probes, targets)["evidence"]
