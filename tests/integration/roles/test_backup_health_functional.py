@@ -25,6 +25,7 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+import yaml
 
 from support.playbook import playbook_argv, run_playbook, write_vars_file
 
@@ -48,11 +49,20 @@ if not stack_is_up():
     pytestmark = pytest.mark.skip(reason="the local staging stack is not healthy on 127.0.0.1:8001")
 
 
+def inventory_db_password() -> str | None:
+    """The local inventory's database password: the one the roles use when the stack's env
+    file is not in this checkout (a worktree of a stack deployed from another)."""
+    group_vars = Path(__file__).resolve().parents[3] / "inventories" / "local" / "group_vars" / "all.yml"
+    return (yaml.safe_load(group_vars.read_text(encoding="utf-8")) or {}).get("rehearsal_db_password")
+
+
 @pytest.fixture
 def db_query(stack_secrets):
     """Run one query on a fresh connection (the stack may have been restarted meanwhile)."""
+    password = stack_secrets.get("rehearsal_db_password") or inventory_db_password()
+
     def query(statement: str) -> list[tuple]:
-        connection = psycopg2.connect(password=stack_secrets.get("rehearsal_db_password"), connect_timeout=5, **DB)
+        connection = psycopg2.connect(password=password, connect_timeout=5, **DB)
         try:
             with connection.cursor() as cursor:
                 cursor.execute(statement)
