@@ -10,6 +10,7 @@ import time
 from datetime import datetime, timezone
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.footballpred.rehearsal.plugins.plugin_utils import load_stats
 from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.load_stats import LoadStatsError
@@ -43,6 +44,16 @@ def load_samples_added(samples, round_name, docker_stats_result, db_result, redi
     return _filter(load_stats.sampled)(samples, round_name, docker_stats_result, db_result, redis_result, at)
 
 
+def load_target_problem(base_url, allow_non_loopback=False):
+    """Why load must not go to ``base_url``, "" when it may (plugin_utils/load_stats.target_problem)."""
+    return load_stats.target_problem(base_url, boolean(allow_non_loopback or False, strict=False))
+
+
+def load_scenario_problem(stages, fixtures, sample_interval_s):
+    """Why the scenario cannot run, "" when it can (plugin_utils/load_stats.scenario_problem)."""
+    return load_stats.scenario_problem(stages, fixtures, sample_interval_s)
+
+
 def round_wait_s(started, interval_s, now=None):
     """Seconds left of a sampling round (plugin_utils/load_stats.round_wait_s); ``now`` defaults to now."""
     return load_stats.round_wait_s(started, interval_s, time.time() if now is None else now)
@@ -63,4 +74,6 @@ class FilterModule:
             "series_summary": series_summary,
             "load_samples_added": load_samples_added,
             "round_wait_s": round_wait_s,
+            "load_target_problem": load_target_problem,
+            "load_scenario_problem": load_scenario_problem,
         }

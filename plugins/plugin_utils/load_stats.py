@@ -16,6 +16,7 @@ import io
 import json
 import math
 import re
+import urllib.parse
 
 from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, judged
 
@@ -272,6 +273,40 @@ def round_wait_s(started: float, interval_s: float, now: float) -> int:
     ``interval_s``: 0 when less than a second is left."""
     left = float(interval_s) - (float(now) - float(started))
     return int(math.ceil(left)) if left >= 1 else 0
+
+
+def _as_int(value) -> int:
+    """Jinja's ``int`` filter: what is not a number is 0."""
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return 0
+
+
+def target_problem(base_url: str, allow_non_loopback: bool) -> str:
+    """Why load must not go to ``base_url`` ("" when it may): an http(s) URL of a loopback
+    address (localhost, ::1, 127.*), unless ``allow_non_loopback``."""
+    parts = urllib.parse.urlsplit(str(base_url))
+    host = parts.hostname or ""
+    loopback = host in ("localhost", "::1") or host.startswith("127.")
+    if parts.scheme in ("http", "https") and (allow_non_loopback or loopback):
+        return ""
+    return (f"load_test_base_url {base_url} is not a loopback address; set "
+            "load_test_allow_non_loopback=true only for a host you own.")
+
+
+def scenario_problem(stages: list, fixtures: list, sample_interval_s) -> str:
+    """Why the scenario cannot run ("" when it can): the stages must have positive durations,
+    reach at least one user and end at 0 users; fixtures must be given; the sampling interval
+    must be positive."""
+    stages = [stage if isinstance(stage, dict) else {} for stage in stages or []]
+    users = [_as_int(stage.get("target_users")) for stage in stages]
+    durations = [_as_int(stage.get("duration_s")) for stage in stages]
+    if stages and max(users) > 0 and users[-1] == 0 and min(durations) > 0 and fixtures \
+            and _as_int(sample_interval_s) > 0:
+        return ""
+    return ("load_test_stages must have positive durations, reach at least one user and end at 0 users; "
+            "load_test_fixtures must not be empty.")
 
 
 def resource_summary(rounds: list) -> dict:

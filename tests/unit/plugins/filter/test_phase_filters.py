@@ -16,7 +16,8 @@ from ansible_collections.footballpred.rehearsal.plugins.filter.answered_predicti
     answered_prediction_ids)
 from ansible_collections.footballpred.rehearsal.plugins.filter.backup_manifest import backup_latest, backup_manifest
 from ansible_collections.footballpred.rehearsal.plugins.filter.failed_checks import failed_checks
-from ansible_collections.footballpred.rehearsal.plugins.filter.load_stats import load_samples_added, round_wait_s
+from ansible_collections.footballpred.rehearsal.plugins.filter.load_stats import (
+    load_samples_added, load_scenario_problem, load_target_problem, round_wait_s)
 
 JUDGE_FIXTURES = Path(__file__).parents[1] / "plugin_utils" / "judges" / "fixtures"
 
@@ -74,3 +75,29 @@ def test_a_sampling_round_keeps_only_what_answered():
                                                       (100.0, 110.0, 0)])
 def test_a_round_waits_out_the_rest_of_its_interval(started, now, wait):
     assert round_wait_s(started, 5, now) == wait
+
+
+@pytest.mark.parametrize(("url", "allowed", "refused"), [
+    ("http://127.0.0.1:8001", False, False), ("https://localhost/", False, False), ("http://[::1]:8001", False, False),
+    ("http://127.5.5.5", False, False), ("http://192.0.2.10:8001", False, True), ("http://192.0.2.10:8001", True, False),
+    ("http://192.0.2.10:8001", "true", False), ("ftp://127.0.0.1", False, True), ("ftp://192.0.2.10", True, True),
+    ("127.0.0.1:8001", False, True)])
+def test_load_goes_to_loopback_addresses_only_unless_allowed(url, allowed, refused):
+    problem = load_target_problem(url, allowed)
+    assert bool(problem) is refused
+    if refused:
+        assert problem == (f"load_test_base_url {url} is not a loopback address; set "
+                           "load_test_allow_non_loopback=true only for a host you own.")
+
+
+STAGES = [{"duration_s": 10, "target_users": 5}, {"duration_s": 10, "target_users": 0}]
+
+
+@pytest.mark.parametrize(("stages", "fixtures", "interval", "ok"), [
+    (STAGES, [{"home_team": "A"}], 5, True), (STAGES, [{"home_team": "A"}], "5", True),
+    ([{"duration_s": 10, "target_users": 5}], [{"home_team": "A"}], 5, False),
+    ([{"duration_s": 10, "target_users": 0}], [{"home_team": "A"}], 5, False),
+    ([{"duration_s": 0, "target_users": 5}, STAGES[1]], [{"home_team": "A"}], 5, False),
+    (STAGES, [], 5, False), (STAGES, [{"home_team": "A"}], 0, False), ([], [{"home_team": "A"}], 5, False)])
+def test_a_scenario_ramps_up_ends_at_zero_and_has_fixtures(stages, fixtures, interval, ok):
+    assert (load_scenario_problem(stages, fixtures, interval) == "") is ok
