@@ -7,9 +7,10 @@
 run): ``api`` (api_check of the contract), ``db`` (db_check with the CRUD probe),
 ``table_checked`` (the assert on the predictions table name), ``count_before`` and
 ``count_after`` (db_check fingerprints of the predictions table), ``single`` and ``more``
-(api_check of the predictions), ``stored`` (postgresql_query of answered_prediction_ids()), ``kafka``
-(kafka_check with the round trip), ``check_mode`` and ``failed_step`` (``{task, msg}`` from
-the role's rescue). ``targets`` are the role's options without their ``functional_`` prefix.
+(api_check of the predictions), ``stored`` (postgresql_query of answered_prediction_ids()),
+``kafka`` (kafka_check with the round trip), ``check_mode`` and ``failed_step`` (``{task, msg}`` from
+the role's rescue). ``targets`` are the role's options without their ``functional_`` prefix
+(record_phase takes them from the options TARGET_VARIABLES names).
 
 The role's steps run in one block, in the order of STEPS. Each step returns its checks, its
 evidence and whether it finished; one that did not finish ends the judgement (the role had

@@ -8,7 +8,8 @@ run): ``api`` (api_check of /health and /metrics), ``db`` (db_check), ``redis``
 (redis_check), ``kafka`` (kafka_check), ``mlflow`` (mlflow_check), ``checks_started_at`` and
 ``checks_ended_at`` (times noted around the checks, ended only when all of them ran) and
 ``failed_step`` (``{task, msg}`` from the role's rescue). ``targets`` are the role's options
-without their ``health_`` prefix.
+without their ``health_`` prefix (record_phase takes them from the options TARGET_VARIABLES
+names).
 
 The checks run in one block, in the order of STEPS; the first one that did not finish ends
 the judgement (the role had recorded only the checks before the task that failed), and the
