@@ -79,7 +79,8 @@ def test_a_round_waits_out_the_rest_of_its_interval(started, now, wait):
 
 @pytest.mark.parametrize(("url", "allowed", "refused"), [
     ("http://127.0.0.1:8001", False, False), ("https://localhost/", False, False), ("http://[::1]:8001", False, False),
-    ("http://127.5.5.5", False, False), ("http://192.0.2.10:8001", False, True), ("http://192.0.2.10:8001", True, False),
+    ("http://127.5.5.5", False, False), ("http://192.0.2.10:8001", False, True),
+    ("http://192.0.2.10:8001", True, False),
     ("http://192.0.2.10:8001", "true", False), ("ftp://127.0.0.1", False, True), ("ftp://192.0.2.10", True, True),
     ("127.0.0.1:8001", False, True)])
 def test_load_goes_to_loopback_addresses_only_unless_allowed(url, allowed, refused):
