@@ -69,7 +69,11 @@ DEFAULT_GOALS = (
     {"goal": "API, database and model work end to end", "phases": ["functional"]},
     {"goal": "Performance holds under load", "phases": ["load_test"]},
     {"goal": "Every rollback path works and is verified",
-     "phases": ["rollback_container", "rollback_database", "rollback_config", "post_rollback"]},
+     "phases": ["rollback_container", "rollback_database", "rollback_config", "post_rollback"],
+     # A failed rehearsal rolls back automatically instead of drilling (the next goal).
+     "replaced_by": "rollback"},
+    {"goal": "After a failure, the automatic rollback restores the last good release",
+     "phases": ["rollback"], "only_when_run": True},
 )
 
 DEFAULT_TARGETS = {
@@ -539,30 +543,39 @@ def _ratio(index: Mapping, source: Mapping) -> tuple[float, float]:
     return total - failed, total
 
 
-def _metric_value(index: Mapping, spec: Mapping) -> tuple[float | None, str]:
+def _metric_value(index: Mapping, spec: Mapping) -> tuple[float | None, str, str]:
+    """The metric's value, where it was read, and the phase that measured it: for a ratio,
+    the source phase with the most failed probes (the first measured one without failures)."""
     if spec.get("aggregate") == "ratio":
-        parts = []
+        parts, failed_by_phase = [], {}
         ok_sum = total_sum = 0.0
         for source in spec["sources"]:
-            ok, total = _ratio(index, source)
-            if total:
-                ok_sum, total_sum = ok_sum + ok, total_sum + total
-                where = ("checks in " + ", ".join(source.get("phases", []))
-                         if source.get("count") == "checks"
-                         else f"{source['phase']} requests")
-                parts.append(f"{ok:,.0f} of {total:,.0f} {where}")
+            for name, (ok, total) in _ratio_by_phase(index, source):
+                if total:
+                    ok_sum, total_sum = ok_sum + ok, total_sum + total
+                    failed_by_phase[name] = failed_by_phase.get(name, 0.0) + total - ok
+                    where = f"checks in {name}" if source.get("count") == "checks" else f"{name} requests"
+                    parts.append(f"{ok:,.0f} of {total:,.0f} {where}")
         if not total_sum:
-            return None, ""
-        return ok_sum / total_sum * 100, "; ".join(parts)
+            return None, "", _metric_phase(spec)
+        worst = max(failed_by_phase, key=lambda name: (failed_by_phase[name], -list(failed_by_phase).index(name)))
+        return ok_sum / total_sum * 100, "; ".join(parts), worst
     for source in spec["sources"]:
         value, where = _single_value(index, source)
         if value is not None:
-            return value, where
-    return None, ""
+            return value, where, source.get("phase") or _metric_phase(spec)
+    return None, "", _metric_phase(spec)
+
+
+def _ratio_by_phase(index: Mapping, source: Mapping) -> list[tuple[str, tuple[float, float]]]:
+    """(phase, (succeeded, total)) of one availability source, phase by phase."""
+    if source.get("count") == "checks":
+        return [(name, _ratio(index, {**source, "phases": [name]})) for name in source.get("phases", [])]
+    return [(source.get("phase", ""), _ratio(index, source))]
 
 
 def _metric_phase(spec: Mapping) -> str:
-    """The phase a metric belongs to (for its problem): that of its first source."""
+    """The phase a metric belongs to when nothing measured it: that of its first source."""
     first = spec["sources"][0]
     return first.get("phase") or (first.get("phases") or [""])[0]
 
@@ -589,7 +602,7 @@ def _key_metrics(index: Mapping, targets: Mapping, metrics: Iterable[Mapping] | 
         target = _number(targets.get(spec["target"], spec["target"]))
         if target is None:
             raise AnsibleFilterError(f"metric {spec.get('id')}: target {spec['target']!r} is not a number")
-        value, source = _metric_value(index, spec)
+        value, source, phase = _metric_value(index, spec)
         comparison = spec.get("comparison", "lt")
         status = ("not_measured" if value is None
                   else "passed" if _compare(value, comparison, target) else "failed")
@@ -604,7 +617,7 @@ def _key_metrics(index: Mapping, targets: Mapping, metrics: Iterable[Mapping] | 
             "unit": unit,
             "status": status,
             "source": source or "no measured source in this run",
-            "phase": _metric_phase(spec),
+            "phase": phase,
         })
     return rows
 
@@ -781,9 +794,14 @@ def _goals(index: Mapping, goals: Iterable[Mapping] | None) -> list[dict]:
     for goal in goals or DEFAULT_GOALS:
         names = list(goal["phases"])
         statuses = [index[name]["status"] if name in index else "not_run" for name in names]
-        rows.append({"goal": goal["goal"], "phases": names,
-                     "phase_statuses": dict(zip(names, statuses)),
-                     "status": combine_statuses(statuses)})
+        ran = [status for status in statuses if status != "not_run"]
+        status, note = combine_statuses(statuses), ""
+        if not ran and goal.get("only_when_run"):
+            status, note = "skipped", "not needed: no phase failed, so nothing was rolled back automatically"
+        elif not ran and index.get(goal.get("replaced_by"), {}).get("status", "not_run") != "not_run":
+            status, note = "skipped", f"not run: the automatic rollback ({goal['replaced_by']}) ran instead"
+        rows.append({"goal": goal["goal"], "phases": names, "phase_statuses": dict(zip(names, statuses)),
+                     "status": status, "note": note})
     return rows
 
 

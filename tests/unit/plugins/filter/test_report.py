@@ -202,6 +202,17 @@ def test_availability_counts_failed_probes_and_requests():
     assert metrics["availability"]["status"] == "failed"
     assert metrics["error_rate"]["actual"] == pytest.approx(1.9)
     assert metrics["error_rate"]["status"] == "failed"
+    # The problem belongs to the phase that measured the failures, not to "health", which passed.
+    assert metrics["availability"]["phase"] == "load_test"
+
+
+def test_an_availability_problem_belongs_to_the_phase_whose_probes_failed():
+    results = passing_results()
+    results["phases"]["functional"]["checks"][1]["status"] = "failed"
+    view = report.rehearsal_report(results, {"report_written": WRITTEN})
+    availability = next(metric for metric in view["key_metrics"] if metric["id"] == "availability")
+    assert availability["phase"] == "functional"
+    assert "1 of 2 checks in functional" in availability["source"]
 
 
 def test_metric_over_target_fails_and_becomes_a_problem():
@@ -396,6 +407,26 @@ def test_goals_combine_their_phases():
     goals = {goal["goal"]: goal["status"] for goal in report.rehearsal_report(results)["goals"]}
     assert goals["Every rollback path works and is verified"] == "incomplete"
     assert goals["Deploy the release with the staging compose stack"] == "passed"
+
+
+AUTOMATIC = "After a failure, the automatic rollback restores the last good release"
+DRILLS = "Every rollback path works and is verified"
+
+
+def test_the_automatic_rollback_has_its_own_goal_and_stands_in_for_the_drills():
+    passed = {goal["goal"]: goal for goal in report.rehearsal_report(passing_results())["goals"]}
+    assert passed[AUTOMATIC]["status"] == "skipped" and "not needed" in passed[AUTOMATIC]["note"]
+    assert passed[DRILLS]["note"] == ""
+
+    results = passing_results()
+    for name in ("rollback_container", "rollback_database", "rollback_config", "post_rollback"):
+        del results["phases"][name]
+    results["phases"]["load_test"]["status"] = "failed"
+    results["phases"]["rollback"] = _phase("11:00:00", "11:01:00", 60.0, [_check("image restored")])
+    goals = {goal["goal"]: goal for goal in report.rehearsal_report(results)["goals"]}
+    assert goals[AUTOMATIC]["status"] == "passed" and goals[AUTOMATIC]["note"] == ""
+    assert goals[DRILLS]["status"] == "skipped"
+    assert "the automatic rollback (rollback) ran instead" in goals[DRILLS]["note"]
 
 
 @pytest.mark.parametrize("statuses, combined", [
