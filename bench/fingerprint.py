@@ -140,7 +140,7 @@ class Bench:
         env = dict(os.environ, PGPASSWORD=self.args.password)
         base = ["-h", self.args.host, "-p", str(self.args.port), "-U", self.args.user, "--no-password"]
         dump = subprocess.Popen(["pg_dump", *base, "--no-owner", "--no-privileges", "-d", self.args.source_db,
-                                 "--schema=public", "--exclude-table-data=predictions"],
+                                 "--exclude-table-data=predictions"],
                                 stdout=subprocess.PIPE, env=env)
         subprocess.run(["psql", *base, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.db], stdin=dump.stdout,
                        stdout=subprocess.DEVNULL, env=env, check=True, timeout=300)
