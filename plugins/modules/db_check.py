@@ -109,8 +109,8 @@ notes:
   - The result reports C(changed=false) also after a write probe, since the scratch table
     is gone again when the module returns.
   - The fingerprint reads every row of every fingerprinted table; on large databases raise
-    O(query_timeout) accordingly. On the collection's benchmark (C(bench/fingerprint.py), figures in
-    C(bench/README.md)), V(unordered) costs about half of V(ordered), V(unordered_record) a fifth.
+    O(query_timeout) accordingly. On the repository's benchmark (C(bench/fingerprint.py), figures in
+    C(bench/README.md)), V(unordered) costs about 0.6x of V(ordered), V(unordered_record) about 0.25x.
 seealso:
   - module: footballpred.rehearsal.redis_check
   - module: community.postgresql.postgresql_ping
