@@ -30,6 +30,7 @@ __all__ = [
     "ensure_psycopg2",
     "postgres_argument_spec",
     "sql",
+    "undefined_function",
     "validate_postgres_params",
 ]
 
@@ -66,6 +67,11 @@ def ensure_psycopg2(module) -> None:
 def connection_errors() -> tuple:
     """Exceptions that mean "the server did not answer as asked", never a bug here."""
     return (psycopg2.Error,)
+
+
+def undefined_function() -> type:
+    """The error of SQLSTATE 42883: no such function, or no (hash) function for a type."""
+    return psycopg2.errors.UndefinedFunction
 
 
 def connect_to_postgres(params: dict):

@@ -39,13 +39,55 @@ options:
   fingerprint_schemas:
     description:
       - Schemas whose tables are fingerprinted. An empty list skips the fingerprint.
-      - Each table gets its row count and an MD5 checksum of its rows, computed by the server
-        in primary key order (or in the order of the row text when a table has no primary key),
-        inside one read-only repeatable-read transaction so all tables come from one snapshot.
+      - Each table gets its row count and a checksum of the text of its rows (see
+        O(fingerprint_method)), computed by the server inside one read-only repeatable-read
+        transaction, so all tables come from one snapshot.
+      - The text of a row is C(row::text) under fixed session settings (time zone UTC, ISO dates,
+        C(extra_float_digits=1), hex bytea), so it does not depend on the client.
       - Scratch tables of O(crud_probe) are never part of the fingerprint.
     type: list
     elements: str
     default: []
+  fingerprint_method:
+    description:
+      - How a table's rows make its checksum. Every method reads every row once and sees only the
+        data, never its physical layout, so a restore that writes the rows elsewhere has the same
+        fingerprint. Every method includes the row count of each table.
+      - V(ordered) - the MD5 of the MD5s of the row texts, concatenated in primary key order (in
+        row text order when a table has no primary key). A 128-bit checksum of the sequence of
+        row texts; the server sorts each table for it.
+      - V(unordered) - the exact sum (C(numeric), no overflow) of a 64-bit hash of each row text
+        (C(hashtextextended(row::text, 0))), reported as C(sum:<decimal>). It depends only on the
+        multiset of row texts, so no sort is needed. Equal data always gives an equal checksum;
+        a changed, missing or extra row changes it except with a probability of about 2^-64 for
+        accidental (non-adversarial) corruption. It does not see the order of the rows, which SQL
+        tables do not have, and it is no cryptographic proof, since a crafted set of rows can add
+        up to the same sum.
+      - V(unordered_record) - the same sum over C(hash_record_extended(row, 0)), which hashes each
+        column with its type's hash function instead of formatting the row as text (several times
+        cheaper), reported as C(rsum:<decimal>). It proves equality as SQL's C(=) sees it, column by
+        column. Values that compare equal hash equal, so it does not see a change that keeps them
+        equal, such as the scale of an unconstrained C(numeric) (V(1.5) and V(1.50)), C(-0) and C(0)
+        in a float, or a column retyped from C(integer) to C(bigint). A table with a column type
+        that has no hash function (C(json), C(point), ...) gets the V(unordered) checksum instead
+        (so does every table before PostgreSQL 14, which has no C(hash_record_extended)).
+      - The unordered methods use PostgreSQL's internal hash functions (the ones hash partitioning
+        relies on); compare their fingerprints between servers of the same platform, as a backup
+        and its test restore on one server are.
+      - The methods give different checksums and digests for the same data (each has its own
+        prefix), so compare fingerprints taken with the same method only.
+    type: str
+    choices: [ordered, unordered, unordered_record]
+    default: ordered
+  fingerprint_snapshot:
+    description:
+      - Identifier of an exported snapshot (C(SELECT pg_export_snapshot()) of a transaction that is
+        still open, for example the one C(pg_dump --snapshot) dumps from). The fingerprint then
+        reads exactly the data that transaction sees, and so proves what that dump contains.
+      - The exporting transaction must stay open until this module has started its own; an
+        identifier that no longer exists is a fingerprint error (RV(fingerprint.error)), not a failure.
+      - Needs O(fingerprint_schemas).
+    type: str
   fingerprint_exclude_tables:
     description:
       - Tables left out of the fingerprint, as V(table) (any schema) or V(schema.table).
@@ -67,7 +109,8 @@ notes:
   - The result reports C(changed=false) also after a write probe, since the scratch table
     is gone again when the module returns.
   - The fingerprint reads every row of every fingerprinted table; on large databases raise
-    O(query_timeout) accordingly.
+    O(query_timeout) accordingly. On the repository's benchmark (C(bench/fingerprint.py), figures in
+    C(bench/README.md)), V(unordered) costs about 0.6x of V(ordered), V(unordered_record) about 0.25x.
 seealso:
   - module: footballpred.rehearsal.redis_check
   - module: community.postgresql.postgresql_ping
@@ -97,6 +140,21 @@ EXAMPLES = r"""
     fingerprint_schemas: [public]
     fingerprint_exclude_tables: [alembic_version]
   register: db_before
+
+- name: Fingerprint without sorting (compare only with fingerprints taken the same way)
+  footballpred.rehearsal.db_check:
+    login_password: "{{ staging_db_password }}"
+    fingerprint_schemas: [public]
+    fingerprint_method: unordered
+  register: db_unordered
+
+- name: Fingerprint exactly what a running pg_dump --snapshot={{ snapshot_id }} dumps
+  footballpred.rehearsal.db_check:
+    login_password: "{{ staging_db_password }}"
+    fingerprint_schemas: [public]
+    fingerprint_method: unordered_record
+    fingerprint_snapshot: "{{ snapshot_id }}"
+  register: db_in_dump_snapshot
 
 - name: After the restore, the data must be the same
   footballpred.rehearsal.db_check:
@@ -209,9 +267,18 @@ fingerprint:
       description: The schemas that were read.
       type: list
       elements: str
+    method:
+      description: The O(fingerprint_method) used.
+      type: str
+    snapshot:
+      description: The O(fingerprint_snapshot) read from, null when the module took its own snapshot.
+      type: str
     tables:
       description:
-        - Per V(schema.table), C({rows, checksum, ordered_by, error}); C(ordered_by) is V(primary_key) or V(row_text).
+        - Per V(schema.table), C({rows, checksum, ordered_by, error}); C(ordered_by) is V(primary_key) or
+          V(row_text) (method V(ordered)), or V(none) (the unordered methods).
+        - The checksum of V(unordered) starts with C(sum:), the one of V(unordered_record) with C(rsum:)
+          (or C(sum:) for a table it had to sum over the row text).
       type: dict
     table_count:
       description: Number of tables fingerprinted.
@@ -220,7 +287,9 @@ fingerprint:
       description: Sum of the row counts.
       type: int
     digest:
-      description: SHA-256 over all tables' names, counts and checksums; null when a table could not be read.
+      description:
+        - SHA-256 over all tables' names, counts and checksums; null when a table could not be read.
+        - Equal digests mean equal data only when both fingerprints used the same O(fingerprint_method).
       type: str
     latency_ms:
       description: Time taken by the whole fingerprint.
@@ -230,6 +299,8 @@ fingerprint:
       type: str
   sample:
     schemas: [public]
+    method: ordered
+    snapshot: null
     table_count: 2
     total_rows: 3
     digest: 0b6f3c5e8d...
@@ -257,10 +328,21 @@ from ansible_collections.footballpred.rehearsal.plugins.module_utils.postgres im
     ensure_psycopg2,
     postgres_argument_spec,
     sql,
+    undefined_function,
     validate_postgres_params,
 )
 
 CRUD_STEPS = ("create", "write", "read", "update", "delete", "drop")
+FINGERPRINT_METHODS = ("ordered", "unordered", "unordered_record")
+
+# Per method: the checksum of a table as one aggregate over its rows ``t``. The unordered ones
+# add up a 64-bit hash per row with sum(bigint), which is exact (numeric), so they depend only
+# on the multiset of rows; their prefix keeps them from ever equalling another method's.
+CHECKSUM_SQL = {
+    "ordered": "md5(coalesce(string_agg(md5(t::text), '' ORDER BY {order}), ''))",
+    "unordered": "'sum:' || coalesce(sum(hashtextextended(t::text, 0)), 0)::text",
+    "unordered_record": "'rsum:' || coalesce(sum(hash_record_extended(t, 0)), 0)::text",
+}
 
 # Session settings that make the text form of a row independent of the client's
 # locale and time zone, so two runs compare equal when the data is equal.
@@ -401,49 +483,78 @@ def excluded(schema: str, table: str, exclude: set) -> bool:
     return table.startswith(PROBE_NAME_PREFIX) or table in exclude or "%s.%s" % (schema, table) in exclude
 
 
-def table_fingerprint(cursor, schema: str, table: str, primary_key: list, secrets) -> dict:
-    relation = sql.Identifier(schema, table)
+def checksum_query(method: str, relation, primary_key: list):
+    if method != "ordered":
+        return sql.SQL("SELECT count(*), " + CHECKSUM_SQL[method] + " FROM {} AS t").format(relation)
     if primary_key:
         order = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(column)) for column in primary_key)
     else:
         order = sql.SQL("t::text")
-    query = sql.SQL(
-        "SELECT count(*), md5(coalesce(string_agg(md5(t::text), '' ORDER BY {}), '')) FROM {} AS t"
-    ).format(order, relation)
-    ordered_by = "primary_key" if primary_key else "row_text"
+    return sql.SQL("SELECT count(*), " + CHECKSUM_SQL[method].format(order="{}") + " FROM {} AS t").format(
+        order, relation)
+
+
+def table_fingerprint(cursor, schema: str, table: str, primary_key: list, secrets, method: str = "ordered") -> dict:
+    """Row count and checksum of one table; a failed table rolls back to its savepoint.
+
+    With ``unordered_record``, a table with a column type that has no hash function (json,
+    point, ...) is summed over its row text instead (checksum ``sum:``, as ``unordered``).
+    """
+    relation = sql.Identifier(schema, table)
+    ordered_by = "none" if method != "ordered" else "primary_key" if primary_key else "row_text"
     cursor.execute("SAVEPOINT fp_table")
     try:
-        cursor.execute(query)
+        cursor.execute(checksum_query(method, relation, primary_key))
         rows, checksum = cursor.fetchone()
     except connection_errors() as exc:
         cursor.execute("ROLLBACK TO SAVEPOINT fp_table")
+        # "could not identify an extended hash function for type json" (or, before
+        # PostgreSQL 14, no hash_record_extended at all): sum the row text instead.
+        if method == "unordered_record" and isinstance(exc, undefined_function()):
+            return table_fingerprint(cursor, schema, table, primary_key, secrets, "unordered")
         return dict(rows=None, checksum=None, ordered_by=ordered_by, error=error_text(exc, secrets))
     cursor.execute("RELEASE SAVEPOINT fp_table")
     return dict(rows=rows, checksum=checksum, ordered_by=ordered_by, error="")
 
 
-def fingerprint(cursor, schemas: list, exclude: list, secrets) -> dict:
-    """Row counts and checksums of all tables of ``schemas`` from one snapshot."""
+def fingerprint(cursor, schemas: list, exclude: list, secrets, method: str = "ordered",
+                snapshot: str | None = None) -> dict:
+    """Row counts and checksums of all tables of ``schemas`` from one snapshot.
+
+    The snapshot is the transaction's own, or the exported ``snapshot`` of another
+    transaction (``SET TRANSACTION SNAPSHOT``), e.g. the one a ``pg_dump --snapshot`` reads.
+    """
     started = monotonic()
     exclude_set = set(exclude)
     tables = {}
+    errors = []
     cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
     try:
-        for statement in FINGERPRINT_SESSION:
-            cursor.execute(statement)
-        cursor.execute(LIST_TABLES, (schemas,))
-        for schema, table, primary_key in cursor.fetchall():
-            if not excluded(schema, table, exclude_set):
-                tables["%s.%s" % (schema, table)] = table_fingerprint(cursor, schema, table, primary_key, secrets)
+        if snapshot:
+            try:
+                # Must come first in the transaction, before any query.
+                cursor.execute("SET TRANSACTION SNAPSHOT %s", (snapshot,))
+            except connection_errors() as exc:
+                errors.append("snapshot %s: %s" % (snapshot, error_text(exc, secrets)))
+        if not errors:
+            for statement in FINGERPRINT_SESSION:
+                cursor.execute(statement)
+            cursor.execute(LIST_TABLES, (schemas,))
+            for schema, table, primary_key in cursor.fetchall():
+                if not excluded(schema, table, exclude_set):
+                    tables["%s.%s" % (schema, table)] = table_fingerprint(cursor, schema, table, primary_key,
+                                                                          secrets, method)
     finally:
         cursor.execute("ROLLBACK")
-    errors = [entry["error"] for entry in tables.values() if entry["error"]]
+    errors += [entry["error"] for entry in tables.values() if entry["error"]]
     digest = None
     if not errors:
         canonical = json.dumps([[name, entry["rows"], entry["checksum"]] for name, entry in sorted(tables.items())])
         digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     return dict(
         schemas=schemas,
+        method=method,
+        snapshot=snapshot or None,
         tables=tables,
         table_count=len(tables),
         total_rows=sum(entry["rows"] or 0 for entry in tables.values()),
@@ -460,6 +571,11 @@ def validate_params(module) -> None:
         module.fail_json(msg="probe_schema must not be empty")
     if any(not schema for schema in params["fingerprint_schemas"]):
         module.fail_json(msg="fingerprint_schemas must not contain empty names")
+    if params["fingerprint_snapshot"] is not None:
+        if not params["fingerprint_snapshot"]:
+            module.fail_json(msg="fingerprint_snapshot must not be empty")
+        if not params["fingerprint_schemas"]:
+            module.fail_json(msg="fingerprint_snapshot needs fingerprint_schemas")
 
 
 def check_database(module, connection, secrets) -> dict:
@@ -475,7 +591,9 @@ def check_database(module, connection, secrets) -> dict:
         result["connections"] = session_counts(cursor, secrets)
         if params["fingerprint_schemas"]:
             result["fingerprint"] = fingerprint(cursor, params["fingerprint_schemas"],
-                                                params["fingerprint_exclude_tables"], secrets)
+                                                params["fingerprint_exclude_tables"], secrets,
+                                                method=params["fingerprint_method"],
+                                                snapshot=params["fingerprint_snapshot"])
         if params["crud_probe"]:
             if module.check_mode:
                 result["crud_probe"] = dict(status="skipped", reason="check mode: the write probe changes data",
@@ -505,6 +623,8 @@ def main():
         probe_schema=dict(type="str", default="public"),
         fingerprint_schemas=dict(type="list", elements="str", default=[]),
         fingerprint_exclude_tables=dict(type="list", elements="str", default=[]),
+        fingerprint_method=dict(type="str", default="ordered", choices=list(FINGERPRINT_METHODS)),
+        fingerprint_snapshot=dict(type="str"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     validate_params(module)

@@ -138,6 +138,111 @@ def test_fingerprint_ignores_physical_row_order(ansible_module, db_target, scrat
         assert (left["rows"], left["checksum"]) == (right["rows"], right["checksum"])
 
 
+def table_checksums(result: dict, schema: str) -> dict:
+    tables = result["fingerprint"]["tables"]
+    return {name.split(".", 1)[1]: (entry["rows"], entry["checksum"]) for name, entry in tables.items()
+            if name.startswith(schema + ".")}
+
+
+@pytest.mark.parametrize("method, prefix", [("unordered", "sum:"), ("unordered_record", "rsum:")])
+def test_unordered_fingerprint_ignores_order_and_detects_every_change(ansible_module, db_target, scratch_schema,
+                                                                      method, prefix):
+    """Same rows in another order: same checksums. A changed, missing or extra row: another one."""
+    schema, connection = scratch_schema
+    copy = schema + "_copy"
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE SCHEMA %s" % copy)
+        cursor.execute("CREATE TABLE %s.teams (LIKE %s.teams INCLUDING ALL)" % (copy, schema))
+        cursor.execute("INSERT INTO %s.teams SELECT * FROM %s.teams ORDER BY id DESC" % (copy, schema))
+        cursor.execute("CREATE TABLE %s.events AS SELECT * FROM %s.events ORDER BY kind DESC" % (copy, schema))
+
+    def unordered(target_schema):
+        run = ansible_module("db_check", connection_args(db_target, fingerprint_schemas=[target_schema],
+                                                         fingerprint_method=method))
+        assert run.result["ok"] is True, run.output
+        return run.result
+
+    original = unordered(schema)
+    assert original["fingerprint"]["method"] == method
+    assert original["fingerprint"]["tables"]["%s.teams" % schema]["ordered_by"] == "none"
+    assert original["fingerprint"]["tables"]["%s.teams" % schema]["checksum"].startswith(prefix)
+    before = table_checksums(original, schema)
+    assert before == table_checksums(unordered(copy), copy)
+    assert before["teams"][0] == 50 and before["events"][0] == 3
+
+    changes = [  # (statement on the copy, table it changes, statement that undoes it)
+        ("UPDATE {s}.teams SET name = 'team 7 ' WHERE id = 7", "teams",
+         "UPDATE {s}.teams SET name = 'team 7' WHERE id = 7"),
+        ("UPDATE {s}.teams SET rating = 10.51 WHERE id = 7", "teams",
+         "UPDATE {s}.teams SET rating = 10.50 WHERE id = 7"),
+        ("DELETE FROM {s}.teams WHERE id = 50", "teams",
+         "INSERT INTO {s}.teams VALUES (50, 'team 50', 75.00, '2000-01-01'::timestamptz + 50 * interval '1 day')"),
+        ("INSERT INTO {s}.events VALUES ('goal', '{{\"minute\": 12}}')", "events",
+         "DELETE FROM {s}.events WHERE ctid IN (SELECT ctid FROM {s}.events WHERE kind = 'goal' LIMIT 1)"),
+        ("UPDATE {s}.events SET payload = NULL WHERE kind = 'goal'", "events",
+         "UPDATE {s}.events SET payload = '{{\"minute\": 12}}' WHERE kind = 'goal'"),
+    ]
+    for change, table, undo in changes:
+        with connection.cursor() as cursor:
+            cursor.execute(change.format(s=copy))
+        after = table_checksums(unordered(copy), copy)
+        assert after[table] != before[table], change
+        assert all(after[other] == before[other] for other in before if other != table), change
+        with connection.cursor() as cursor:
+            cursor.execute(undo.format(s=copy))
+    assert table_checksums(unordered(copy), copy) == before
+
+
+def test_record_fingerprint_falls_back_to_row_text_without_hash_functions(ansible_module, db_target, scratch_schema):
+    schema, connection = scratch_schema
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE %s.raw_events (id int PRIMARY KEY, body json)" % schema)
+        cursor.execute("INSERT INTO %s.raw_events VALUES (1, '{\"a\": 1}'), (2, '[]')" % schema)
+    args = connection_args(db_target, fingerprint_schemas=[schema])
+    record = ansible_module("db_check", dict(args, fingerprint_method="unordered_record")).result["fingerprint"]
+    text = ansible_module("db_check", dict(args, fingerprint_method="unordered")).result["fingerprint"]
+
+    assert record["error"] == "" and record["digest"]
+    assert record["tables"]["%s.raw_events" % schema] == text["tables"]["%s.raw_events" % schema]
+    assert record["tables"]["%s.teams" % schema]["checksum"].startswith("rsum:")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE %s.raw_events SET body = '{\"a\": 2}' WHERE id = 1" % schema)
+    changed = ansible_module("db_check", dict(args, fingerprint_method="unordered_record")).result["fingerprint"]
+    assert changed["tables"]["%s.raw_events" % schema] != record["tables"]["%s.raw_events" % schema]
+
+
+def test_fingerprint_in_an_exported_snapshot_sees_that_snapshot(ansible_module, db_target, scratch_schema):
+    """What pg_dump --snapshot=<id> dumps is what db_check fingerprint_snapshot=<id> reads."""
+    schema, connection = scratch_schema
+    args = connection_args(db_target, fingerprint_schemas=[schema], fingerprint_method="unordered_record")
+    before = ansible_module("db_check", args).result["fingerprint"]
+
+    holder = connect(db_target)
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            cursor.execute("SELECT pg_export_snapshot()")
+            snapshot = cursor.fetchone()[0]
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE %s.teams SET name = 'renamed' WHERE id = 3" % schema)
+
+        in_snapshot = ansible_module("db_check", dict(args, fingerprint_snapshot=snapshot)).result
+        now = ansible_module("db_check", args).result["fingerprint"]
+        assert in_snapshot["ok"] is True, in_snapshot["error"]
+        assert in_snapshot["fingerprint"]["snapshot"] == snapshot
+        assert in_snapshot["fingerprint"]["digest"] == before["digest"]
+        assert now["digest"] != before["digest"]
+    finally:
+        with holder.cursor() as cursor:
+            cursor.execute("ROLLBACK")
+        holder.close()
+
+    gone = ansible_module("db_check", dict(args, fingerprint_snapshot=snapshot))
+    assert gone.returncode == 0 and gone.failed is False
+    assert gone.result["ok"] is False and gone.result["fingerprint"]["digest"] is None
+    assert "invalid snapshot identifier" in gone.result["fingerprint"]["error"]
+
+
 def test_stopped_server_is_reported_not_failed(ansible_module, stack, stopped_port):
     run = ansible_module("db_check", connection_args(stack.db, login_port=stopped_port, connect_timeout=2))
 

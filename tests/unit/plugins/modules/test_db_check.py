@@ -34,6 +34,7 @@ class FakePostgres:
 
     def __init__(self):
         self.executed = []
+        self.params = []
         self.closed = False
         self.payload = None
         self.failures = {}
@@ -79,6 +80,11 @@ class FakePostgres:
         if "string_agg" in text:
             relation = text.rsplit(" FROM ", 1)[1].split(" AS t")[0]
             return [self.checksums[relation]], 1
+        for prefix in ("sum:", "rsum:"):
+            if "'%s' ||" % prefix in text:
+                relation = text.rsplit(" FROM ", 1)[1].split(" AS t")[0]
+                rows, checksum = self.checksums[relation]
+                return [(rows, "%s%d" % (prefix, int(checksum[:8], 16)))], 1
         return [], -1
 
 
@@ -91,6 +97,7 @@ class FakeCursor:
     def execute(self, query, params=None):
         text = render(query)
         self.connection.executed.append(text)
+        self.connection.params.append(params)
         self.rows, self.rowcount = self.connection.answer(text, params)
 
     def fetchone(self):
@@ -274,6 +281,88 @@ def test_unreadable_table_voids_the_digest(run_module, server):
     assert result["ok"] is False
 
 
+def test_fingerprint_method_defaults_to_ordered_in_its_own_snapshot(run_module, server):
+    fingerprint = run_module(db_check, args(fingerprint_schemas=["public"])).result["fingerprint"]
+
+    assert fingerprint["method"] == "ordered" and fingerprint["snapshot"] is None
+    assert not any("SET TRANSACTION SNAPSHOT" in text for text in server.executed)
+    assert not any("'sum:'" in text for text in server.executed)
+
+
+def test_unordered_fingerprint_sums_row_hashes_without_sorting(run_module, server):
+    result = run_module(db_check, args(fingerprint_schemas=["public"], fingerprint_method="unordered")).result
+
+    fingerprint = result["fingerprint"]
+    assert fingerprint["method"] == "unordered"
+    assert fingerprint["tables"]["public.teams"] == dict(rows=2, checksum="sum:%d" % 0xaaaaaaaa, ordered_by="none",
+                                                         error="")
+    assert fingerprint["tables"]["public.nopk"]["ordered_by"] == "none"
+    assert fingerprint["total_rows"] == 14 and len(fingerprint["digest"]) == 64
+    queries = [text for text in server.executed if "'sum:'" in text]
+    assert len(queries) == 3
+    assert all("ORDER BY" not in text and "string_agg" not in text for text in queries)
+    assert all("sum(hashtextextended(t::text, 0))" in text for text in queries)
+    assert "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" in server.executed
+    assert server.executed[-1] == "ROLLBACK"
+    assert result["ok"] is True
+
+
+def test_record_fingerprint_hashes_columns_and_falls_back_to_row_text(run_module, server):
+    server.fail_on('hash_record_extended(t, 0)), 0)::text FROM "public"."audit"', psycopg2.errors.UndefinedFunction(
+        "could not identify an extended hash function for type json"))
+    result = run_module(db_check, args(fingerprint_schemas=["public"], fingerprint_method="unordered_record")).result
+
+    tables = result["fingerprint"]["tables"]
+    assert tables["public.teams"] == dict(rows=2, checksum="rsum:%d" % 0xaaaaaaaa, ordered_by="none", error="")
+    assert tables["public.audit"] == dict(rows=9, checksum="sum:%d" % 0xcccccccc, ordered_by="none", error="")
+    assert result["fingerprint"]["method"] == "unordered_record" and len(result["fingerprint"]["digest"]) == 64
+    assert "ROLLBACK TO SAVEPOINT fp_table" in server.executed
+    assert result["ok"] is True
+
+
+def test_other_record_hash_errors_are_table_errors(run_module, server):
+    server.fail_on('FROM "public"."audit"', psycopg2.errors.InsufficientPrivilege("permission denied for table audit"))
+    fingerprint = run_module(db_check, args(fingerprint_schemas=["public"],
+                                            fingerprint_method="unordered_record")).result["fingerprint"]
+    assert fingerprint["digest"] is None and "permission denied" in fingerprint["error"]
+    assert not any("hashtextextended" in text for text in server.executed)
+
+
+def test_each_method_has_its_own_digest_for_the_same_data(run_module, server):
+    digests = {}
+    for method in db_check.FINGERPRINT_METHODS:
+        first = run_module(db_check, args(fingerprint_schemas=["public"], fingerprint_method=method)).result
+        again = run_module(db_check, args(fingerprint_schemas=["public"], fingerprint_method=method)).result
+        assert first["fingerprint"]["digest"] == again["fingerprint"]["digest"]
+        digests[method] = first["fingerprint"]["digest"]
+    assert len(set(digests.values())) == 3
+
+
+def test_fingerprint_reads_in_a_given_snapshot(run_module, server):
+    fingerprint = run_module(db_check, args(fingerprint_schemas=["public"], fingerprint_method="unordered",
+                                            fingerprint_snapshot="00000004-0000002A-1")).result["fingerprint"]
+
+    begin = server.executed.index("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    assert server.executed[begin + 1] == "SET TRANSACTION SNAPSHOT %s"
+    assert server.params[begin + 1] == ("00000004-0000002A-1",)
+    assert fingerprint["snapshot"] == "00000004-0000002A-1"
+    assert fingerprint["table_count"] == 3 and fingerprint["error"] == ""
+
+
+def test_missing_snapshot_is_a_fingerprint_error_not_a_failure(run_module, server):
+    server.fail_on("SET TRANSACTION SNAPSHOT", psycopg2.errors.InvalidParameterValue(
+        'invalid snapshot identifier: "00000004-0000002A-1"'))
+    outcome = run_module(db_check, args(fingerprint_schemas=["public"], fingerprint_snapshot="00000004-0000002A-1"))
+
+    fingerprint = outcome.result["fingerprint"]
+    assert outcome.failed is False
+    assert fingerprint["digest"] is None and fingerprint["tables"] == {}
+    assert fingerprint["error"].startswith("snapshot 00000004-0000002A-1: InvalidParameterValue")
+    assert not any("FROM pg_class" in text or "string_agg" in text for text in server.executed)
+    assert server.executed[-1] == "ROLLBACK"
+    assert outcome.result["ok"] is False and outcome.result["error"].startswith("fingerprint: snapshot")
+
+
 def test_select_one_failure_is_reported(run_module, server):
     server.fail_on("SELECT 1", psycopg2.errors.QueryCanceled("canceling statement due to statement timeout"))
     result = run_module(db_check, args()).result
@@ -303,6 +392,9 @@ def test_connection_lost_mid_check_is_a_result(run_module, server):
     (dict(fingerprint_schemas=["public", ""]), "fingerprint_schemas must not contain empty names"),
     (dict(ssl_mode="sometimes"), "value of ssl_mode must be one of"),
     (dict(crud_probe="perhaps"), "crud_probe"),
+    (dict(fingerprint_schemas=["public"], fingerprint_method="fast"), "value of fingerprint_method must be one of"),
+    (dict(fingerprint_snapshot="00000004-0000002A-1"), "fingerprint_snapshot needs fingerprint_schemas"),
+    (dict(fingerprint_schemas=["public"], fingerprint_snapshot=""), "fingerprint_snapshot must not be empty"),
 ])
 def test_bad_parameters_fail_clearly(run_module, server, bad_args, message):
     outcome = run_module(db_check, args(**bad_args))
