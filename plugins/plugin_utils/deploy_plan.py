@@ -108,7 +108,9 @@ def release_plan(probes: Mapping, options: Mapping) -> dict:
     build_args = {"APP_VERSION": version, "ENVIRONMENT": str(options["environment"]),
                   "GIT_COMMIT": str(probes["commit"])}
     may_build, forced = as_bool(options["build"]), as_bool(options["force_build"])
-    digest = source_digest(str(_mapping(probes.get("source_hash")).get("stdout", "")), build_args) if may_build else ""
+    # The script's stdout ends with a newline (and a carriage return through a tty).
+    source_hash = str(_mapping(probes.get("source_hash")).get("stdout", "")).strip()
+    digest = source_digest(source_hash, build_args) if may_build else ""
     app_tag, latest_tag = options["app_tag"], options["latest_tag"]
     images = images_by_tag(probes.get("images"), options["app_image"],
                            [app_tag, latest_tag, options["previous_tag"]])

@@ -44,7 +44,7 @@ def _probes(images=(), running: str | None = RUNNING, env_changed: bool = False)
            else {"changed": False, "skipped": True})
     return {
         "version_file": {"content": base64.b64encode(b"2.5.0\n").decode(), "encoding": "base64"},
-        "source_hash": {"rc": 0, "stdout": SOURCE},
+        "source_hash": {"rc": 0, "stdout": SOURCE + "\r\n"},
         "env_preview": {"changed": env_changed},
         "images": {"images": list(images)},
         "app": app,
