@@ -196,3 +196,14 @@ def test_check_lines_and_details():
     lines = CheckLines().filters()
     assert lines["check_lines"](checks) == ["passed | a | 1", "failed | b | None"]
     assert lines["check_details"](checks[1:]) == "b: y"
+
+
+def test_compose_argv_with_and_without_an_env_file():
+    from ansible_collections.footballpred.rehearsal.plugins.filter.compose_argv import compose_argv
+
+    assert compose_argv(["a.yml", "b.yml"], "p", "/srv/app", ".env.staging") == [
+        "docker", "compose", "--project-name", "p", "--project-directory", "/srv/app", "--file=a.yml", "--file=b.yml",
+        "--env-file", "/srv/app/.env.staging"]
+    assert compose_argv(["a.yml"], "p", "/srv/app")[-1] == "--file=a.yml"
+    with pytest.raises(AnsibleFilterError):
+        compose_argv("a.yml", "p", "/srv/app")
