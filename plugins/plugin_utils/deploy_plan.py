@@ -13,7 +13,7 @@ plugins/filter/deploy_plan.py, unit-tested in tests/unit/plugins/plugin_utils/te
 - ``prune_plan``: which release tags the image retention removes (prune.yml).
 
 ``options`` are the role's options without their ``deploy_`` prefix (roles/deploy/vars/main.yml
-``_deploy_targets``). The texts are the ones the role's Jinja wrote, word for word.
+``_deploy_options``). The texts are the ones the role's Jinja wrote, word for word.
 """
 
 from __future__ import annotations
