@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import posixpath
 import re
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
@@ -68,7 +69,11 @@ DEFAULT_GOALS = (
     {"goal": "API, database and model work end to end", "phases": ["functional"]},
     {"goal": "Performance holds under load", "phases": ["load_test"]},
     {"goal": "Every rollback path works and is verified",
-     "phases": ["rollback_container", "rollback_database", "rollback_config", "post_rollback"]},
+     "phases": ["rollback_container", "rollback_database", "rollback_config", "post_rollback"],
+     # A failed rehearsal rolls back automatically instead of drilling (the next goal).
+     "replaced_by": "rollback"},
+    {"goal": "After a failure, the automatic rollback restores the last good release",
+     "phases": ["rollback"], "only_when_run": True},
 )
 
 DEFAULT_TARGETS = {
@@ -538,30 +543,39 @@ def _ratio(index: Mapping, source: Mapping) -> tuple[float, float]:
     return total - failed, total
 
 
-def _metric_value(index: Mapping, spec: Mapping) -> tuple[float | None, str]:
+def _metric_value(index: Mapping, spec: Mapping) -> tuple[float | None, str, str]:
+    """The metric's value, where it was read, and the phase that measured it: for a ratio,
+    the source phase with the most failed probes (the first measured one without failures)."""
     if spec.get("aggregate") == "ratio":
-        parts = []
+        parts, failed_by_phase = [], {}
         ok_sum = total_sum = 0.0
         for source in spec["sources"]:
-            ok, total = _ratio(index, source)
-            if total:
-                ok_sum, total_sum = ok_sum + ok, total_sum + total
-                where = ("checks in " + ", ".join(source.get("phases", []))
-                         if source.get("count") == "checks"
-                         else f"{source['phase']} requests")
-                parts.append(f"{ok:,.0f} of {total:,.0f} {where}")
+            for name, (ok, total) in _ratio_by_phase(index, source):
+                if total:
+                    ok_sum, total_sum = ok_sum + ok, total_sum + total
+                    failed_by_phase[name] = failed_by_phase.get(name, 0.0) + total - ok
+                    where = f"checks in {name}" if source.get("count") == "checks" else f"{name} requests"
+                    parts.append(f"{ok:,.0f} of {total:,.0f} {where}")
         if not total_sum:
-            return None, ""
-        return ok_sum / total_sum * 100, "; ".join(parts)
+            return None, "", _metric_phase(spec)
+        worst = max(failed_by_phase, key=lambda name: (failed_by_phase[name], -list(failed_by_phase).index(name)))
+        return ok_sum / total_sum * 100, "; ".join(parts), worst
     for source in spec["sources"]:
         value, where = _single_value(index, source)
         if value is not None:
-            return value, where
-    return None, ""
+            return value, where, source.get("phase") or _metric_phase(spec)
+    return None, "", _metric_phase(spec)
+
+
+def _ratio_by_phase(index: Mapping, source: Mapping) -> list[tuple[str, tuple[float, float]]]:
+    """(phase, (succeeded, total)) of one availability source, phase by phase."""
+    if source.get("count") == "checks":
+        return [(name, _ratio(index, {**source, "phases": [name]})) for name in source.get("phases", [])]
+    return [(source.get("phase", ""), _ratio(index, source))]
 
 
 def _metric_phase(spec: Mapping) -> str:
-    """The phase a metric belongs to (for its problem): that of its first source."""
+    """The phase a metric belongs to when nothing measured it: that of its first source."""
     first = spec["sources"][0]
     return first.get("phase") or (first.get("phases") or [""])[0]
 
@@ -588,7 +602,7 @@ def _key_metrics(index: Mapping, targets: Mapping, metrics: Iterable[Mapping] | 
         target = _number(targets.get(spec["target"], spec["target"]))
         if target is None:
             raise AnsibleFilterError(f"metric {spec.get('id')}: target {spec['target']!r} is not a number")
-        value, source = _metric_value(index, spec)
+        value, source, phase = _metric_value(index, spec)
         comparison = spec.get("comparison", "lt")
         status = ("not_measured" if value is None
                   else "passed" if _compare(value, comparison, target) else "failed")
@@ -603,7 +617,7 @@ def _key_metrics(index: Mapping, targets: Mapping, metrics: Iterable[Mapping] | 
             "unit": unit,
             "status": status,
             "source": source or "no measured source in this run",
-            "phase": _metric_phase(spec),
+            "phase": phase,
         })
     return rows
 
@@ -780,9 +794,14 @@ def _goals(index: Mapping, goals: Iterable[Mapping] | None) -> list[dict]:
     for goal in goals or DEFAULT_GOALS:
         names = list(goal["phases"])
         statuses = [index[name]["status"] if name in index else "not_run" for name in names]
-        rows.append({"goal": goal["goal"], "phases": names,
-                     "phase_statuses": dict(zip(names, statuses)),
-                     "status": combine_statuses(statuses)})
+        ran = [status for status in statuses if status != "not_run"]
+        status, note = combine_statuses(statuses), ""
+        if not ran and goal.get("only_when_run"):
+            status, note = "skipped", "not needed: no phase failed, so nothing was rolled back automatically"
+        elif not ran and index.get(goal.get("replaced_by"), {}).get("status", "not_run") != "not_run":
+            status, note = "skipped", f"not run: the automatic rollback ({goal['replaced_by']}) ran instead"
+        rows.append({"goal": goal["goal"], "phases": names, "phase_statuses": dict(zip(names, statuses)),
+                     "status": status, "note": note})
     return rows
 
 
@@ -959,7 +978,7 @@ def rehearsal_report(results: Any, options: Mapping | None = None) -> dict:
         "check_mode": check_mode or {"enabled": False},
         "run": run,
         "run_rows": _flatten(run),
-        "run_stamp": report_stamp(started) if started else None,
+        "run_stamp": _report_stamp(started) if started else None,
         "run_started_text": _time_text(started),
         "run_failure": stopped,
         "phases": phases,
@@ -994,10 +1013,33 @@ def report_document(view: Any, results: Any, files: Mapping, generated_at: str) 
     }
 
 
-def report_stamp(value: Any = None) -> str:
+def _report_stamp(value: Any = None) -> str:
     """YYYYmmdd-HHMMSS (UTC) of an ISO 8601 time, or of now when empty."""
     moment = _parse_time(value) if value else datetime.now(timezone.utc)
     return moment.astimezone(timezone.utc).strftime("%Y%m%d-%H%M%S")
+
+
+def report_files(results: dict, directory: str, basename: str = "", timestamp: str = "", host: str = "") -> dict:
+    """The report's stamp and file names: ``{stamp, files: {markdown, html, json}}``.
+
+    The name is ``basename`` when given, else staging_rehearsal_<stamp>[_<host>], the stamp
+    being ``timestamp`` or the run's start; ``host`` (given when a play has several hosts)
+    keeps their reports apart, reduced to characters safe in a file name.
+    """
+    stamp = timestamp or _report_stamp(((results or {}).get("run") or {}).get("started_at") or "")
+    suffix = "_" + re.sub(r"[^A-Za-z0-9._-]", "_", host) if host else ""
+    base = basename or f"staging_rehearsal_{stamp}{suffix}"
+    return {"stamp": stamp,
+            "files": {kind: posixpath.join(directory, f"{base}.{extension}")
+                      for kind, extension in (("markdown", "md"), ("html", "html"), ("json", "json"))}}
+
+
+def report_stats(view: dict, files: dict) -> dict:
+    """What the play publishes for AWX (set_stats): the verdict, the files, each phase's status."""
+    verdict = view["verdict"]
+    return {"verdict": verdict["status"], "ready_for_production": verdict["ready_for_production"],
+            "files": files, "phases": {phase["name"]: phase["status"] for phase in view["phases"]},
+            "problems": len(view["problems"])}
 
 
 class FilterModule:
@@ -1009,5 +1051,6 @@ class FilterModule:
             "report_document": report_document,
             "report_cell": report_cell,
             "status_label": status_label,
-            "report_stamp": report_stamp,
+            "report_files": report_files,
+            "report_stats": report_stats,
         }

@@ -202,6 +202,17 @@ def test_availability_counts_failed_probes_and_requests():
     assert metrics["availability"]["status"] == "failed"
     assert metrics["error_rate"]["actual"] == pytest.approx(1.9)
     assert metrics["error_rate"]["status"] == "failed"
+    # The problem belongs to the phase that measured the failures, not to "health", which passed.
+    assert metrics["availability"]["phase"] == "load_test"
+
+
+def test_an_availability_problem_belongs_to_the_phase_whose_probes_failed():
+    results = passing_results()
+    results["phases"]["functional"]["checks"][1]["status"] = "failed"
+    view = report.rehearsal_report(results, {"report_written": WRITTEN})
+    availability = next(metric for metric in view["key_metrics"] if metric["id"] == "availability")
+    assert availability["phase"] == "functional"
+    assert "1 of 2 checks in functional" in availability["source"]
 
 
 def test_metric_over_target_fails_and_becomes_a_problem():
@@ -398,6 +409,26 @@ def test_goals_combine_their_phases():
     assert goals["Deploy the release with the staging compose stack"] == "passed"
 
 
+AUTOMATIC = "After a failure, the automatic rollback restores the last good release"
+DRILLS = "Every rollback path works and is verified"
+
+
+def test_the_automatic_rollback_has_its_own_goal_and_stands_in_for_the_drills():
+    passed = {goal["goal"]: goal for goal in report.rehearsal_report(passing_results())["goals"]}
+    assert passed[AUTOMATIC]["status"] == "skipped" and "not needed" in passed[AUTOMATIC]["note"]
+    assert passed[DRILLS]["note"] == ""
+
+    results = passing_results()
+    for name in ("rollback_container", "rollback_database", "rollback_config", "post_rollback"):
+        del results["phases"][name]
+    results["phases"]["load_test"]["status"] = "failed"
+    results["phases"]["rollback"] = _phase("11:00:00", "11:01:00", 60.0, [_check("image restored")])
+    goals = {goal["goal"]: goal for goal in report.rehearsal_report(results)["goals"]}
+    assert goals[AUTOMATIC]["status"] == "passed" and goals[AUTOMATIC]["note"] == ""
+    assert goals[DRILLS]["status"] == "skipped"
+    assert "the automatic rollback (rollback) ran instead" in goals[DRILLS]["note"]
+
+
 @pytest.mark.parametrize("statuses, combined", [
     ([], "not_run"),
     (["passed", "passed"], "passed"),
@@ -431,8 +462,8 @@ def test_report_cell():
 
 
 def test_report_stamp_and_duration_text():
-    assert report.report_stamp("2026-11-26T11:02:03.5+01:00") == "20261126-100203"
-    assert len(report.report_stamp("")) == len("20261126-100203")
+    assert report._report_stamp("2026-11-26T11:02:03.5+01:00") == "20261126-100203"
+    assert len(report._report_stamp("")) == len("20261126-100203")
     assert report.duration_text(5) == "5.0 s"
     assert report.duration_text(245.4) == "4 min 05 s"
     assert report.duration_text(3725) == "1 h 02 min"
@@ -584,3 +615,26 @@ def test_report_written_is_judged_from_the_file_read_back():
     assert report.report_written_check({"path": "/r/x.md", "stat": {"exists": True, "size": 0}})["status"] == "failed"
     assert report.report_written_check({"path": "/r/x.md", "stat": {"exists": False}})["status"] == "failed"
     assert report.report_written_check({"status": "passed", "detail": "given"}) == {"status": "passed", "detail": "given"}
+
+
+def test_report_files_are_named_after_the_run_or_as_asked():
+    results = {"run": {"started_at": "2026-12-03T10:15:00+00:00"}}
+    named = report.report_files(results, "/srv/reports")
+    assert named == {"stamp": "20261203-101500", "files": {
+        "markdown": "/srv/reports/staging_rehearsal_20261203-101500.md",
+        "html": "/srv/reports/staging_rehearsal_20261203-101500.html",
+        "json": "/srv/reports/staging_rehearsal_20261203-101500.json"}}
+    assert report.report_files(results, "/r", host="web 1/a")["files"]["json"] == (
+        "/r/staging_rehearsal_20261203-101500_web_1_a.json")
+    assert report.report_files(results, "/r", basename="x", timestamp="T")["files"]["markdown"] == "/r/x.md"
+    assert report.report_files(results, "/r", timestamp="T")["stamp"] == "T"
+    assert len(report.report_files({}, "/r")["stamp"]) == len("20261203-101500")  # no start: now
+
+
+def test_report_stats_summarise_the_view_for_awx():
+    view = {"verdict": {"status": "warned", "ready_for_production": True},
+            "phases": [{"name": "backup", "status": "passed"}, {"name": "deploy", "status": "warned"}],
+            "problems": [{"phase": "deploy"}]}
+    assert report.report_stats(view, {"json": "/r/x.json"}) == {
+        "verdict": "warned", "ready_for_production": True, "files": {"json": "/r/x.json"},
+        "phases": {"backup": "passed", "deploy": "warned"}, "problems": 1}
