@@ -5,10 +5,11 @@
 
 ``probes`` hold what each step of the deploy registered, by step (roles/deploy/tasks):
 ``state`` (record_state.yml: ``git`` command result, ``commit``, ``stack`` as docker compose
-ps lists it), ``plan`` and ``rollback_point`` (kept as evidence), ``preview`` (check mode:
-docker_compose_v2 in check mode), ``env_file`` (template result), ``build``
-(docker_image_build result, tag, wheelhouse script result, version, commit), ``images``
-(docker_image_info after tagging, the previous tag's result, push results), ``stop``
+ps lists it), ``plan`` and ``rollback_point`` (kept as evidence; the build's version is the
+plan's, its commit the state's), ``preview`` (check mode: docker_compose_v2 in check mode),
+``env_file`` (template result), ``build`` (only when the deploy built: docker_image_build
+result, tag, wheelhouse script result, the previous tag's result, push results), ``images``
+(``after``: docker_image_info of the tags after the build), ``stop``
 (docker_compose_v2 down), ``db`` (pg_isready exec and db_check), ``migrate``
 (docker_compose_v2_run), ``messaging`` (redis_check, kafka_check), ``mlflow`` (wait_for,
 mlflow_check), ``model`` (mlflow_check before and after docker_compose_v2_run of the
@@ -16,10 +17,12 @@ training), ``app`` (docker_compose_v2 up, uri /health, the app container's Image
 ``stack_up`` (docker_compose_v2 up of the rest), ``logs`` (command loop of docker compose
 logs), ``prune`` (the release tags, the ones spared and the docker_image_remove loop) and
 ``aborted`` (``{task, message}`` from the role's rescue). A gate's times are probes too:
-``t0`` when it started, ``at`` when it was judged (epoch seconds).
+``t0`` when it started, ``at`` when it was judged (epoch seconds; roles/deploy/tasks/judge_gate.yml
+adds both to a gate's probe).
 
 A step missing from ``probes`` (or ``{}``) was not reached and has no check. ``targets`` are
-the role's options without their ``deploy_`` prefix.
+the role's options without their ``deploy_`` prefix: record_phase fills them from the
+variables TARGET_VARIABLES names.
 """
 
 from __future__ import annotations
@@ -33,6 +36,32 @@ from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks impo
 # compose may print terminal control sequences even with --no-color.
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 HEALTH_EVIDENCE = ("status", "version", "git_commit", "build_date", "environment")
+
+# target -> the variable it comes from (roles/deploy: defaults/main.yml, vars/main.yml).
+TARGET_VARIABLES = {
+    "project_dir": "deploy_project_dir",
+    "compose_project": "deploy_compose_project",
+    "env_file": "deploy_env_file",
+    "env_file_template": "deploy_env_file_template",
+    "render_env_file": "deploy_render_env_file",
+    "app_image": "deploy_app_image",
+    "app_tag": "deploy_app_tag",
+    "previous_tag": "deploy_previous_tag",
+    "registry": "deploy_registry",
+    "version_label": "_deploy_version_label",
+    "revision_label": "_deploy_revision_label",
+    "created_label": "_deploy_created_label",
+    "stop_timeout_s": "deploy_stop_timeout_s",
+    "db_ready_timeout_s": "deploy_db_ready_timeout_s",
+    "service_ready_timeout_s": "deploy_service_ready_timeout_s",
+    "mlflow_ready_timeout_s": "deploy_mlflow_ready_timeout_s",
+    "mlflow_url": "rehearsal_mlflow_url",
+    "model_name": "deploy_model_name",
+    "model_alias": "deploy_model_alias",
+    "health_timeout_s": "deploy_health_timeout_s",
+    "log_tail_lines": "deploy_log_tail_lines",
+    "keep_releases": "deploy_keep_releases",
+}
 
 
 def _mapping(value) -> Mapping:
@@ -117,8 +146,9 @@ def _env_file(probes: Mapping, targets: Mapping) -> tuple[list, dict]:
 def _build(probes: Mapping, targets: Mapping) -> tuple[list, dict]:
     build = probes["build"]
     image_id = build["result"]["image"]["Id"]
-    detail = (f"{targets['app_image']}:{build['tag']} {image_id[7:19]}, version {build['version']}, "
-              f"commit {build['commit']}" + ("; wheelhouse rebuilt" if _dig(build, "wheelhouse", "changed") else ""))
+    detail = (f"{targets['app_image']}:{build['tag']} {image_id[7:19]}, version {_dig(probes, 'plan', 'version')}, "
+              f"commit {_dig(probes, 'state', 'commit')}"
+              + ("; wheelhouse rebuilt" if _dig(build, "wheelhouse", "changed") else ""))
     return [check("image_build", "passed", f"{_seconds(build)} s", "built", detail)], {}
 
 
@@ -138,12 +168,13 @@ def _labels(image: Mapping) -> Mapping:
 
 def _images(probes: Mapping, targets: Mapping) -> tuple[list, dict]:
     images = probes["images"]
+    build = _mapping(probes.get("build"))
     app_image, app_tag, previous_tag = targets["app_image"], targets["app_tag"], targets["previous_tag"]
     version_label, revision_label = targets["version_label"], targets["revision_label"]
     target = release_image(probes, targets)
     previous = _image_tagged(_dig(images, "after", "images", default=[]) or [], f"{app_image}:{previous_tag}")
     target_labels, previous_labels = _labels(target), _labels(previous)
-    built = _as_bool(images["build"])
+    built = bool(build)
     checks = [
         judged("release_image", bool(target), f"{app_image}:{app_tag} = {target.get('Id', 'missing')[7:19]}", "exists",
                f"version {target_labels.get(version_label, '?')}, commit {target_labels.get(revision_label, '?')}, "
@@ -152,16 +183,16 @@ def _images(probes: Mapping, targets: Mapping) -> tuple[list, dict]:
         judged("previous_image", bool(previous),
                f"{app_image}:{previous_tag} = {previous['Id'][7:19]}" if previous else "none", "kept for rollback",
                (f"version {previous_labels.get(version_label, '?')}, commit {previous_labels.get(revision_label, '?')}"
-                + ("; tagged now" if _dig(images, "tagged_previous", "changed") else "; unchanged"))
+                + ("; tagged now" if _dig(build, "tagged_previous", "changed") else "; unchanged"))
                if previous else "no earlier image: nothing to roll back to yet",
                otherwise="warned"),
     ]
     registry = targets["registry"]
     if registry and built:
-        pushed = ", ".join(str(item.get("item")) for item in _dig(images, "push", "results", default=[]) or [])
+        pushed = ", ".join(str(item.get("item")) for item in _dig(build, "push", "results", default=[]) or [])
         checks.append(check("image_push", "passed", pushed, f"pushed to {registry}", f"{registry}/{app_image}"))
     evidence = {"images": {
-        "built": f"{app_image}:{images['new_tag']}" if built else "",
+        "built": f"{app_image}:{build['tag']}" if built else "",
         "release": {"tag": app_tag, "id": target.get("Id", ""), "version": target_labels.get(version_label, ""),
                     "revision": target_labels.get(revision_label, "")},
         "previous": {"tag": previous_tag, "id": previous.get("Id", ""),

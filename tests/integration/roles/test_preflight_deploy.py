@@ -31,7 +31,7 @@ import pytest
 
 from support import ROOT
 from support.lock import holder_pid, start_lock_holder, wait_until_held
-from support.playbook import playbook_argv, run_playbook, write_vars_file
+from support.playbook import CONNECTION_PLAY_KEYS, playbook_argv, run_playbook, write_vars_file
 from support.processes import DockerUnavailable, docker_env
 
 PROJECT = ROOT / "examples" / "football-prediction"
@@ -46,10 +46,12 @@ INFRA_IMAGES = ["footballpred/postgres:15", "footballpred/redis:7", "footballpre
 # is expected to succeed waits for it (preflight_lock_wait_s), up to this long.
 LOCK_WAIT_S = 900
 
+# Both plays carry the collection's connection settings (module_defaults), as its playbooks do.
 DEPLOY_TWICE = """
 - name: Deploy under the rehearsal lock
   hosts: staging
   gather_facts: false
+""" + CONNECTION_PLAY_KEYS + """\
   environment: &docker
     DOCKER_HOST: "{{ lookup('ansible.builtin.env', 'DOCKER_HOST') | default(omit, true) }}"
     DOCKER_CONFIG: "{{ lookup('ansible.builtin.env', 'DOCKER_CONFIG') | default(omit, true) }}"
@@ -71,6 +73,7 @@ DEPLOY_TWICE = """
 - name: Deploy the same release again, still under the lock
   hosts: staging
   gather_facts: false
+""" + CONNECTION_PLAY_KEYS + """\
   environment: *docker
   tasks:
     - name: Deploy again, then release the lock

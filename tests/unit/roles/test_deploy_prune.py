@@ -52,7 +52,6 @@ PLAY_VARS = {
     "deploy_rollback_point": {"image_id": ID[3]},
     "_deploy_app_after": {"container": {"Image": ID[4]}},
     "_deploy_probes": {},
-    "_deploy_targets": {},
 }
 
 PLAYBOOK = """\
@@ -62,13 +61,14 @@ PLAYBOOK = """\
   gather_facts: false
   vars_files:
     - {defaults}
+    - {role_vars}
     - {play_vars}
   tasks:
     - name: Prune
       ansible.builtin.include_tasks: {prune}
     - name: Keep what was probed
       ansible.builtin.copy:
-        content: "{{{{ {{'probes': _deploy_probes, 'targets': _deploy_targets}} | to_json }}}}"
+        content: "{{{{ {{'probes': _deploy_probes, 'targets': {{'keep_releases': deploy_keep_releases}}}} | to_json }}}}"
         dest: {out}
         mode: "0600"
       check_mode: false
@@ -180,12 +180,15 @@ def prune(tmp_path: Path, docker_host: str, *args: str, extra_vars: dict | None 
     variables.write_text(yaml.safe_dump({**PLAY_VARS, **play_vars}), encoding="utf-8")
     out = tmp_path / "probed.json"
     playbook = tmp_path / "prune.yml"
-    playbook.write_text(PLAYBOOK.format(defaults=ROLE / "defaults" / "main.yml", play_vars=variables,
+    playbook.write_text(PLAYBOOK.format(defaults=ROLE / "defaults" / "main.yml", role_vars=ROLE / "vars" / "main.yml",
+                                        play_vars=variables,
                                         prune=ROLE / "tasks" / "prune.yml", out=out), encoding="utf-8")
     base_env = {key: value for key, value in os.environ.items()
                 if key not in ("DOCKER_API_VERSION", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")}
+    # The collection of this checkout (its filters choose the tags), without the project's ansible.cfg.
     env = {"DOCKER_HOST": docker_host, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0",
-           "ANSIBLE_LOCALHOST_WARNING": "0", "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0"}
+           "ANSIBLE_LOCALHOST_WARNING": "0", "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
+           "ANSIBLE_COLLECTIONS_PATH": str(REPO_ROOT / "collections")}
     argv = playbook_argv(playbook, inventory="localhost,", args=args,
                          extra_vars={"ansible_python_interpreter": sys.executable, **(extra_vars or {})})
     result = run_playbook(argv, env=env, base_env=base_env, config=None, cwd=tmp_path, timeout=300)

@@ -169,9 +169,9 @@ def test_a_rebuilt_wheelhouse_is_noted(probes, targets):
 
 
 def test_no_rebuild_and_no_previous_image(probes, targets):
+    # Without a build there is no build probe (build.yml, which tags, did not run).
     images = probes["images"]
     images["after"]["images"] = images["after"]["images"][:1]
-    images.update(build=False, new_tag="", tagged_previous={"changed": False, "skipped": True})
     judgement = deploy.judge(reached(probes, "images"), targets)
     checks = by_name(judgement)
     assert checks["release_image"]["detail"].endswith("; source and build args unchanged: no rebuild")
@@ -191,12 +191,15 @@ def test_a_missing_release_image_fails_its_check(probes, targets):
 
 
 def test_a_registry_gets_the_push_check(probes, targets):
-    probes["images"]["push"] = {"changed": True, "results": [{"item": "staging-20261205-160002", "changed": True},
-                                                             {"item": "staging-latest", "changed": True}]}
-    check = by_name(deploy.judge(reached(probes, "images"), {**targets, "registry": "registry.example:5000"}))["image_push"]
+    probes["build"]["push"] = {"changed": True, "results": [{"item": "staging-20261205-160002", "changed": True},
+                                                            {"item": "staging-latest", "changed": True}]}
+    with_registry = {**targets, "registry": "registry.example:5000"}
+    check = by_name(deploy.judge(reached(probes, "build", "images"), with_registry))["image_push"]
     assert check == {"name": "image_push", "status": "passed", "value": "staging-20261205-160002, staging-latest",
                      "target": "pushed to registry.example:5000", "detail": "registry.example:5000/football-prediction"}
-    assert "image_push" not in by_name(deploy.judge(reached(probes, "images"), targets))
+    assert "image_push" not in by_name(deploy.judge(reached(probes, "build", "images"), targets))
+    # No build, nothing pushed.
+    assert "image_push" not in by_name(deploy.judge(reached(probes, "images"), with_registry))
 
 
 def test_an_unchanged_release_keeps_the_stack_running(probes, targets):
@@ -406,6 +409,10 @@ def test_the_role_keeps_probes_only_under_the_judges_step_names():
     steps = {step[0] for step in deploy.STEPS}
     text = "".join(path.read_text(encoding="utf-8") for path in TASKS.glob("*.yml"))
     kept = set(re.findall(r"_deploy_probes \| combine\(\{'([a-z_]+)'", text))
+    kept |= set(re.findall(r"_deploy_probes \| combine\(\{'state': _deploy_state, '([a-z_]+)'", text))
+    # The gates' probes, kept by judge_gate.yml under _deploy_gate.
+    kept |= {task["vars"]["_deploy_gate"] for task in _tasks()
+             if task.get("ansible.builtin.include_tasks") == "judge_gate.yml"}
     assert kept == steps | {"aborted"}  # aborted: the rescue's
     assert "'passed' if" not in text
 
