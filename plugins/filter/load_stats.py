@@ -65,13 +65,7 @@ class FilterModule:
     def filters(self):
         return {
             "locust_summary": locust_summary,
-            "load_thresholds": load_thresholds,
-            "ab_summary": ab_summary,
             "k6_summary": k6_summary,
-            "docker_stats": docker_stats,
-            "resource_summary": resource_summary,
-            "log_level_counts": log_level_counts,
-            "series_summary": series_summary,
             "load_samples_added": load_samples_added,
             "round_wait_s": round_wait_s,
             "load_target_problem": load_target_problem,

@@ -36,5 +36,4 @@ class FilterModule:
     def filters(self):
         return {
             "elapsed_seconds": elapsed_seconds,
-            "phase_status": phase_status,
         }
