@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from support.playbook import playbook_argv, run_playbook
+from support.playbook import CONNECTION_PLAY_KEYS, playbook_argv, run_playbook
 
 API = "http://127.0.0.1:8001"
 PREVIOUS_IMAGE = "football-prediction:staging-previous"
@@ -25,7 +25,7 @@ RUN_ROLE = """
 - name: Run one role and keep its results
   hosts: staging
   gather_facts: false
-  environment:
+""" + CONNECTION_PLAY_KEYS + """  environment:
     DOCKER_HOST: "{{ lookup('ansible.builtin.env', 'DOCKER_HOST') | default(omit, true) }}"
     DOCKER_CONFIG: "{{ lookup('ansible.builtin.env', 'DOCKER_CONFIG') | default(omit, true) }}"
   tasks:
