@@ -4,8 +4,9 @@
 #   static       ansible-lint --profile production, ansible-test sanity, packaging (the built
 #                tarball through galaxy-importer and ansible-builder, scripts/check-packaging.sh)
 #   integration  real stack in Docker: first the README's main command as a newcomer runs
-#                it (first-run), then the modules, the roles in the runbook's order, and the
-#                fast subset of the fault-injection suite (scripts/e2e.sh --fast)
+#                it (first-run), then the modules, the roles in the runbook's order, every
+#                molecule scenario, and the fast subset of the fault-injection suite
+#                (scripts/e2e.sh --fast)
 #   first-run    only that: `make rehearsal` from a clone in a path with a space, started
 #                from another directory, after the stack, its volumes and app images are removed
 #   e2e          only that fault subset (the full suite: scripts/e2e.sh)
@@ -84,6 +85,8 @@ integration_tests() {
     tests/integration/roles/test_backup_health_functional.py \
     tests/integration/roles/test_load_rollback.py \
     tests/integration/roles/test_report.py
+  log "Molecule: every scenario of extensions/molecule (molecule test -s NAME)"
+  FP_REQUIRE_STACK=1 run_pytest molecule -q --timeout 1800 tests/integration/test_molecule.py
   e2e_tests
 }
 

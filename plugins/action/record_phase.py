@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import json
 import os
 import platform
 import re
@@ -28,6 +29,9 @@ from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks impo
 
 JUDGES_PACKAGE = "ansible_collections.footballpred.rehearsal.plugins.plugin_utils.judges"
 RESULTS = "rehearsal_results"
+# A directory: each judged phase's inputs and checks are written there as <phase>.json, the
+# judge's view of a real run (the unit tests' recorded fixtures come from it).
+RECORD_INPUTS_ENV = "FP_RECORD_JUDGE_INPUTS"
 
 ARGUMENT_SPEC = {
     "phase": {"type": "str"},
@@ -94,13 +98,20 @@ def targets_by_name(module, given: dict, variable) -> dict:
     return targets
 
 
-def run_judge(name: str, probes: dict, targets: dict, variable=None) -> dict:
+def run_judge(name: str, probes: dict, targets: dict) -> dict:
     """The judge ``name``'s checks and evidence."""
-    module = judge_module(name)
-    if variable is not None:
-        targets = targets_by_name(module, targets, variable)
-    judgement = module.judge(probes, targets)
+    judgement = judge_module(name).judge(probes, targets)
     return {"checks": list(judgement.get("checks", [])), "evidence": dict(judgement.get("evidence") or {})}
+
+
+def write_judge_inputs(directory: str, phase: str, judge: str, probes: dict, targets: dict, checks: list) -> None:
+    """``<directory>/<phase>.json``, readable by its owner only (probes may name hosts)."""
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, f"{phase}.json")
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        json.dump({"judge": judge, "probes": probes, "targets": targets, "checks": checks},
+                  handle, indent=2, sort_keys=True, default=str)
 
 
 def phase_record(args: dict, ended_at: str, variable=None) -> dict:
@@ -109,7 +120,13 @@ def phase_record(args: dict, ended_at: str, variable=None) -> dict:
     checks = list(args["checks"])
     evidence = dict(args["evidence"])
     if args.get("judge"):
-        judgement = run_judge(args["judge"], args["probes"], args["targets"], variable)
+        targets = args["targets"]
+        if variable is not None:
+            targets = targets_by_name(judge_module(args["judge"]), targets, variable)
+        judgement = run_judge(args["judge"], args["probes"], targets)
+        if os.environ.get(RECORD_INPUTS_ENV) and args.get("phase"):
+            write_judge_inputs(os.environ[RECORD_INPUTS_ENV], args["phase"], args["judge"], args["probes"],
+                               targets, judgement["checks"])
         checks += judgement["checks"]
         evidence = merged(judgement["evidence"], evidence)
     return {

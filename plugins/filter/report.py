@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import posixpath
 import re
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
@@ -959,7 +960,7 @@ def rehearsal_report(results: Any, options: Mapping | None = None) -> dict:
         "check_mode": check_mode or {"enabled": False},
         "run": run,
         "run_rows": _flatten(run),
-        "run_stamp": report_stamp(started) if started else None,
+        "run_stamp": _report_stamp(started) if started else None,
         "run_started_text": _time_text(started),
         "run_failure": stopped,
         "phases": phases,
@@ -994,10 +995,33 @@ def report_document(view: Any, results: Any, files: Mapping, generated_at: str) 
     }
 
 
-def report_stamp(value: Any = None) -> str:
+def _report_stamp(value: Any = None) -> str:
     """YYYYmmdd-HHMMSS (UTC) of an ISO 8601 time, or of now when empty."""
     moment = _parse_time(value) if value else datetime.now(timezone.utc)
     return moment.astimezone(timezone.utc).strftime("%Y%m%d-%H%M%S")
+
+
+def report_files(results: dict, directory: str, basename: str = "", timestamp: str = "", host: str = "") -> dict:
+    """The report's stamp and file names: ``{stamp, files: {markdown, html, json}}``.
+
+    The name is ``basename`` when given, else staging_rehearsal_<stamp>[_<host>], the stamp
+    being ``timestamp`` or the run's start; ``host`` (given when a play has several hosts)
+    keeps their reports apart, reduced to characters safe in a file name.
+    """
+    stamp = timestamp or _report_stamp(((results or {}).get("run") or {}).get("started_at") or "")
+    suffix = "_" + re.sub(r"[^A-Za-z0-9._-]", "_", host) if host else ""
+    base = basename or f"staging_rehearsal_{stamp}{suffix}"
+    return {"stamp": stamp,
+            "files": {kind: posixpath.join(directory, f"{base}.{extension}")
+                      for kind, extension in (("markdown", "md"), ("html", "html"), ("json", "json"))}}
+
+
+def report_stats(view: dict, files: dict) -> dict:
+    """What the play publishes for AWX (set_stats): the verdict, the files, each phase's status."""
+    verdict = view["verdict"]
+    return {"verdict": verdict["status"], "ready_for_production": verdict["ready_for_production"],
+            "files": files, "phases": {phase["name"]: phase["status"] for phase in view["phases"]},
+            "problems": len(view["problems"])}
 
 
 class FilterModule:
@@ -1009,5 +1033,6 @@ class FilterModule:
             "report_document": report_document,
             "report_cell": report_cell,
             "status_label": status_label,
-            "report_stamp": report_stamp,
+            "report_files": report_files,
+            "report_stats": report_stats,
         }

@@ -25,6 +25,10 @@ description:
     loop, so only the last item would be kept); include a task file per item instead.
   - It does not fail when the phase failed (Ansible keeps the facts of successful tasks
     only); the task after it stops the play on RV(failure).
+notes:
+  - With the environment variable E(FP_RECORD_JUDGE_INPUTS) set to a directory on the controller,
+    each judged phase's probes, targets and checks are also written there as C(<phase>.json)
+    (mode 0600), to show what the judge saw when explaining a verdict or recording test fixtures.
 author:
   - Football Prediction Platform SRE (@footballpred)
 options:

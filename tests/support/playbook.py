@@ -25,13 +25,19 @@ from support.processes import stop_process_group
 PROJECT_CONFIG = ROOT / "ansible.cfg"
 CONNECTIONS_VARS_FILE = ROOT / "playbooks" / "vars" / "connections.yml"
 CONNECTION_GROUPS = ("postgres", "postgres_container", "redis", "kafka", "mlflow", "api")
-# The play keys every playbook of the collection carries (meta/runtime.yml action groups,
-# playbooks/vars/connections.yml), for plays a test writes itself: put the text in the play,
-# at the indentation of `hosts:`.
+# Each play's module_defaults: our groups (meta/runtime.yml) and community.postgresql's,
+# whose modules take the same login_* options, each given its settings from
+# playbooks/vars/connections.yml.
+MODULE_DEFAULTS = {
+    **{f"group/footballpred.rehearsal.{group}": "{{ _rehearsal_%s }}" % group for group in CONNECTION_GROUPS[:1]},
+    "group/community.postgresql.all": "{{ _rehearsal_postgres }}",
+    **{f"group/footballpred.rehearsal.{group}": "{{ _rehearsal_%s }}" % group for group in CONNECTION_GROUPS[1:]},
+}
+# The play keys every playbook of the collection carries, for plays a test writes itself:
+# put the text in the play, at the indentation of `hosts:`.
 CONNECTION_PLAY_KEYS = "  vars_files:\n    - {}\n  module_defaults:\n{}".format(
     json.dumps(str(CONNECTIONS_VARS_FILE)),
-    "".join(f'    group/footballpred.rehearsal.{group}: "{{{{ _rehearsal_{group} }}}}"\n'
-            for group in CONNECTION_GROUPS),
+    "".join(f'    {group}: "{value}"\n' for group, value in MODULE_DEFAULTS.items()),
 )
 
 Output = Union[int, IO, None]

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from support import ROOT
-from support.playbook import CONNECTION_GROUPS
+from support.playbook import CONNECTION_GROUPS, CONNECTION_PLAY_KEYS, MODULE_DEFAULTS
 
 RUNTIME = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text(encoding="utf-8"))
 CONNECTIONS = yaml.safe_load((ROOT / "playbooks" / "vars" / "connections.yml").read_text(encoding="utf-8"))
@@ -51,5 +51,10 @@ def test_the_mapping_reads_only_the_inventorys_variables():
 def test_every_play_that_runs_a_phase_gives_the_modules_their_connections(playbook):
     for play in yaml.safe_load(playbook.read_text(encoding="utf-8")):
         assert "vars/connections.yml" in play.get("vars_files", []), play["name"]
-        assert play["module_defaults"] == {
-            f"group/footballpred.rehearsal.{group}": "{{ _rehearsal_%s }}" % group for group in CONNECTION_GROUPS}
+        assert play["module_defaults"] == MODULE_DEFAULTS, play["name"]
+
+
+def test_a_play_a_test_writes_carries_the_same_keys():
+    play = yaml.safe_load("- hosts: staging\n" + CONNECTION_PLAY_KEYS)[0]
+    assert play["module_defaults"] == MODULE_DEFAULTS
+    assert play["vars_files"][0].endswith("playbooks/vars/connections.yml")

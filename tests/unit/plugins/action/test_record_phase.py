@@ -146,3 +146,18 @@ def test_targets_not_given_come_from_the_role_options_the_judge_names():
 
     assert action.targets_by_name(judge, {"p95_ms": 250}, variable) == {"p95_ms": 250, "errors": 5}
     assert action.targets_by_name(types.SimpleNamespace(), {"x": 1}, variable) == {"x": 1}
+
+
+def test_with_the_record_variable_each_judged_phase_leaves_its_inputs(monkeypatch, tmp_path):
+    def judge(probes, targets):
+        return {"checks": [_check("latency", "passed" if probes["ms"] < targets["max_ms"] else "failed")]}
+    monkeypatch.setattr(action.importlib, "import_module",
+                        lambda name: types.SimpleNamespace(judge=judge, TARGET_VARIABLES={"max_ms": "opt_max_ms"}))
+    monkeypatch.setenv(action.RECORD_INPUTS_ENV, str(tmp_path / "inputs"))
+    action.phase_record({**ARGS, "judge": "latency", "probes": {"ms": 900}}, "2026-12-03T10:00:01+00:00",
+                        variable={"opt_max_ms": 500}.__getitem__)
+    written = tmp_path / "inputs" / "health.json"
+    assert json.loads(written.read_text(encoding="utf-8")) == {
+        "judge": "latency", "probes": {"ms": 900}, "targets": {"max_ms": 500},
+        "checks": [_check("latency", "failed")]}
+    assert written.stat().st_mode & 0o777 == 0o600

@@ -431,8 +431,8 @@ def test_report_cell():
 
 
 def test_report_stamp_and_duration_text():
-    assert report.report_stamp("2026-11-26T11:02:03.5+01:00") == "20261126-100203"
-    assert len(report.report_stamp("")) == len("20261126-100203")
+    assert report._report_stamp("2026-11-26T11:02:03.5+01:00") == "20261126-100203"
+    assert len(report._report_stamp("")) == len("20261126-100203")
     assert report.duration_text(5) == "5.0 s"
     assert report.duration_text(245.4) == "4 min 05 s"
     assert report.duration_text(3725) == "1 h 02 min"
@@ -584,3 +584,26 @@ def test_report_written_is_judged_from_the_file_read_back():
     assert report.report_written_check({"path": "/r/x.md", "stat": {"exists": True, "size": 0}})["status"] == "failed"
     assert report.report_written_check({"path": "/r/x.md", "stat": {"exists": False}})["status"] == "failed"
     assert report.report_written_check({"status": "passed", "detail": "given"}) == {"status": "passed", "detail": "given"}
+
+
+def test_report_files_are_named_after_the_run_or_as_asked():
+    results = {"run": {"started_at": "2026-12-03T10:15:00+00:00"}}
+    named = report.report_files(results, "/srv/reports")
+    assert named == {"stamp": "20261203-101500", "files": {
+        "markdown": "/srv/reports/staging_rehearsal_20261203-101500.md",
+        "html": "/srv/reports/staging_rehearsal_20261203-101500.html",
+        "json": "/srv/reports/staging_rehearsal_20261203-101500.json"}}
+    assert report.report_files(results, "/r", host="web 1/a")["files"]["json"] == (
+        "/r/staging_rehearsal_20261203-101500_web_1_a.json")
+    assert report.report_files(results, "/r", basename="x", timestamp="T")["files"]["markdown"] == "/r/x.md"
+    assert report.report_files(results, "/r", timestamp="T")["stamp"] == "T"
+    assert len(report.report_files({}, "/r")["stamp"]) == len("20261203-101500")  # no start: now
+
+
+def test_report_stats_summarise_the_view_for_awx():
+    view = {"verdict": {"status": "warned", "ready_for_production": True},
+            "phases": [{"name": "backup", "status": "passed"}, {"name": "deploy", "status": "warned"}],
+            "problems": [{"phase": "deploy"}]}
+    assert report.report_stats(view, {"json": "/r/x.json"}) == {
+        "verdict": "warned", "ready_for_production": True, "files": {"json": "/r/x.json"},
+        "phases": {"backup": "passed", "deploy": "warned"}, "problems": 1}
