@@ -131,3 +131,32 @@ def image_tags(images: Iterable, repository: str) -> list[dict]:
             if isinstance(ref, str) and ref.startswith(prefix) and len(ref) > len(prefix):
                 found.append({"name": ref[len(prefix):], "id": str(image.get("Id") or "")})
     return found
+
+
+def retention_plans(databases: Iterable, docker: Mapping, options: Mapping) -> dict:
+    """Both plans of the rollback role's retention (roles/rollback/tasks/run_retention.yml):
+    ``{databases, backup_tags}``.
+
+    ``databases``: the rows (``{datname}``) or names of ``pg_database``; ``docker``: the
+    ``docker_host_info`` result (``images`` of the app repository, every container).
+    ``options``: ``db_name`` (the live database, never dropped), ``keep_databases``,
+    ``app_image``, ``tag_prefix``, ``keep_tags``, ``target_tags`` (current, previous and
+    last-good tags: never removed, their images protected) and ``point_image_id`` (the deploy's
+    rollback point, protected; '' without one). Images any container uses are protected too.
+    """
+    if not isinstance(docker, Mapping) or not isinstance(options, Mapping):
+        raise RetentionError("docker and options must be mappings")
+    names = [row["datname"] if isinstance(row, Mapping) else row for row in databases or []]
+    tags = image_tags(docker.get("images") or [], options["app_image"])
+    target_tags = [tag for tag in options.get("target_tags") or [] if tag]
+    protected_ids = [container.get("ImageID") for container in docker.get("containers") or []
+                     if isinstance(container, Mapping)]
+    protected_ids += [tag["id"] for tag in tags if tag["name"] in target_tags]
+    if options.get("point_image_id"):
+        protected_ids.append(options["point_image_id"])
+    return {
+        "databases": retention_plan(names, f"{options['db_name']}_replaced_", options["keep_databases"],
+                                    [options["db_name"]]),
+        "backup_tags": retention_plan(tags, options["tag_prefix"], options["keep_tags"], target_tags,
+                                      list(dict.fromkeys(protected_ids))),
+    }

@@ -7,17 +7,21 @@ Five drills' worth of leftovers are made (five <db>_replaced_<time> databases, f
 staging-backup-<time> tags: the oldest on the running image, as the container drill tags
 it, the others on staging-previous's), then the rollback role's retention (tasks_from
 run_retention, what tasks/main.yml runs after the drills) is run: first with --check, which
-must remove nothing, then for real, after which exactly the defaults' 2 newest databases and
-3 newest tags remain; the live database, the running container, staging-latest and
-staging-previous (and so their images) are untouched. That an image in use keeps its last
+must remove nothing and record what it would remove (phase rollback_retention, judged by
+judges/rollback_retention.py; read from the recorded checks), then for real, after which
+exactly the defaults' 2 newest databases and 3 newest tags remain; the live database, the
+running container, staging-latest and staging-previous (and so their images) are untouched. That an image in use keeps its last
 tag is unit-tested (tests/unit/plugins/plugin_utils/test_retention.py).
 """
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from harness import APP_IMAGE, DB_NAME, Expect
+from support.playbook import CONNECTION_PLAY_KEYS
 from test_check_mode import database_names
 
 pytestmark = pytest.mark.fast
@@ -27,15 +31,19 @@ PLAYBOOK = """---
 - name: Retention of the rollback drills' leftovers (e2e)
   hosts: staging
   gather_facts: false
-  tasks:
+""" + CONNECTION_PLAY_KEYS + """  tasks:
     - name: Apply the rollback role's retention
       ansible.builtin.include_role:
         name: footballpred.rehearsal.rollback
         tasks_from: run_retention
 
-    - name: Show what the retention recorded
-      ansible.builtin.debug:
-        msg: "{{ rollback_retention_checks | map(attribute='value') | list }}"
+    - name: Keep the phase the retention recorded
+      ansible.builtin.copy:
+        content: "{{ ansible_facts.rehearsal_results.phases.rollback_retention | to_nice_json }}"
+        dest: "{{ retention_phase_file }}"
+        mode: "0600"
+      # Also under --check: the test reads what the retention would do.
+      check_mode: false
 """
 
 
@@ -51,6 +59,15 @@ def _sql(stack, statement: str) -> None:
             cursor.execute(statement)
     finally:
         connection.close()
+
+
+def _recorded(path) -> tuple[str, dict]:
+    """The status and the checks (by name) of phase rollback_retention as the run recorded it."""
+    try:
+        phase = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return "absent", {}
+    return phase.get("status", "absent"), {check["name"]: check for check in phase.get("checks", [])}
 
 
 def test_retention_keeps_the_newest_and_never_what_is_in_use(stack):
@@ -74,10 +91,12 @@ def test_retention_keeps_the_newest_and_never_what_is_in_use(stack):
             stack.docker("tag", previous_id, f"{APP_IMAGE}:{tag}")
         before = stack.snapshot()
 
-        check = stack.rehearse("retention-check-mode", playbook=str(playbook), extra_args=["--check"], timeout=300)
+        check = stack.rehearse("retention-check-mode", playbook=str(playbook), extra_args=["--check"], timeout=300,
+                               extra_vars={"retention_phase_file": str(stack.work / "retention-check-mode.json")})
         after_check = stack.snapshot()
         dbs_after_check = database_names(stack)
-        run = stack.rehearse("retention", playbook=str(playbook), timeout=300)
+        run = stack.rehearse("retention", playbook=str(playbook), timeout=300,
+                             extra_vars={"retention_phase_file": str(stack.work / "retention.json")})
         after = stack.snapshot()
         dbs_after = database_names(stack)
     finally:
@@ -90,12 +109,22 @@ def test_retention_keeps_the_newest_and_never_what_is_in_use(stack):
     expect.equal(check.returncode, 0, "retention --check exit code")
     expect.equal([name for name in replaced if name in dbs_after_check], replaced, "--check dropped no database")
     expect.equal(after_check["tags"], before["tags"], "--check removed no tag")
-    expect.that(f"would remove {len(all_replaced) - 2}, kept 2" in check.output,
-                f"--check says it would remove {len(all_replaced) - 2} databases, keep 2", check.tail(30))
-    expect.that(f"would remove {len(all_tags) - 3}, kept 3, protected 0" in check.output,
-                f"--check says it would remove {len(all_tags) - 3} tags and keep 3", check.tail(30))
+    status, checks = _recorded(stack.work / "retention-check-mode.json")
+    expect.equal(status, "skipped", "--check records phase rollback_retention as skipped")
+    databases = checks.get("retention: replaced databases", {})
+    backup_tags = checks.get("retention: drill backup tags", {})
+    expect.equal(databases.get("value"), f"would remove {len(all_replaced) - 2}, kept 2",
+                 f"--check says it would remove {len(all_replaced) - 2} databases, keep 2")
+    expect.equal(backup_tags.get("value"), f"would remove {len(all_tags) - 3}, kept 3, protected 0",
+                 f"--check says it would remove {len(all_tags) - 3} tags and keep 3")
 
     expect.equal(run.returncode, 0, "retention exit code")
+    status, checks = _recorded(stack.work / "retention.json")
+    expect.equal(status, "passed", "phase rollback_retention passed")
+    expect.equal(checks.get("retention: replaced databases", {}).get("value"),
+                 f"removed {len(all_replaced) - 2}, kept 2", "the retention says it removed the older databases")
+    expect.equal(checks.get("retention: drill backup tags", {}).get("value"),
+                 f"removed {len(all_tags) - 3}, kept 3, protected 0", "the retention says it removed the older tags")
     expect.equal(sorted(name for name in dbs_after if name.startswith(f"{DB_NAME}_replaced_")), all_replaced[-2:],
                  "the 2 newest replaced databases remain (rollback_keep_replaced_databases)")
     expect.that(DB_NAME in dbs_after, "the live database is there", str(dbs_after))

@@ -5,14 +5,15 @@
 the env file and the image in service before the deploy are back and healthy, and the
 database equals the pre-deploy backup.
 
-``probes``: ``point`` (the deploy's rollback point), ``env_copy`` (ansible.builtin.stat of
+``probes``: ``env_copy`` (ansible.builtin.stat of
 its env file copy, skipped without one), ``env_done`` (the last task of
 tasks/restore_env.yml), ``last_good`` (``{tag, id, version, source}``), ``image_versions``,
 ``waits`` (``image``, and ``restore`` after a restore), ``auto_fp`` (db_check of the live
 database, skipped without a backup), ``backup``, the restore's probes (see
 rollback_common.restore_checks), ``phases`` (the results' phases when the rollback began) and
-``failed_step``. ``targets``: ``reason``, ``failed_phase``, ``app_image``, ``env_file``,
-``health_timeout_s``, ``db_name``.
+``failed_step``. ``targets`` (TARGET_VARIABLES): ``point`` (the deploy's rollback point,
+option rollback_point; a probe ``point`` in older callers), ``reason``, ``failed_phase``,
+``app_image``, ``env_file``, ``health_timeout_s``, ``db_name``.
 """
 
 from __future__ import annotations
@@ -25,9 +26,19 @@ from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.judges.roll
 
 PREFIX = "automatic rollback"
 
+TARGET_VARIABLES = {
+    "point": "rollback_point",
+    "reason": "rollback_reason",
+    "failed_phase": "rollback_failed_phase",
+    "app_image": "rollback_app_image",
+    "env_file": "rollback_env_file",
+    "health_timeout_s": "rollback_health_timeout_s",
+    "db_name": "rehearsal_db_name",
+}
+
 
 def _env(probes: Mapping, targets: Mapping) -> dict:
-    point = mapping(probes.get("point"))
+    point = mapping(targets.get("point", probes.get("point")))
     copy = str(point.get("env_file_copy", ""))
     env_file = targets.get("env_file")
     copy_found = bool(dig(probes.get("env_copy"), "stat.exists", False))

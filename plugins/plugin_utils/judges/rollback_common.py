@@ -20,6 +20,14 @@ def mapping(value) -> Mapping:
     return value if isinstance(value, Mapping) else {}
 
 
+def as_bool(value) -> bool:
+    """A role option as Ansible's ``bool`` filter reads it (a target templated from a
+    variable may be the string "false")."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "yes", "on", "true", "y", "t")
+    return bool(value)
+
+
 def dig(value, path: str, default=None):
     """``value.a.b`` as Jinja reads it: ``default`` only where a key is missing."""
     for key in path.split("."):
@@ -57,7 +65,7 @@ def env_value(env, key: str) -> str:
 
 
 def waited(waits, name: str, timeout_s) -> dict | None:
-    """The wait for /health noted as ``name`` (tasks/wait_healthy.yml): whether the app became
+    """The wait for /health noted as ``name`` (tasks/restart_app.yml): whether the app became
     healthy within the timeout (5 s of slack for the last poll) and after how long."""
     wait = mapping(waits).get(name)
     if not isinstance(wait, Mapping):
@@ -82,6 +90,11 @@ def fingerprint_text(fingerprint: Mapping, missing="?") -> str:
             f"{str(fingerprint.get('digest', 'none'))[:12]}")
 
 
+def restored_db(probes: Mapping):
+    """The database the backup was restored into (db_restore's ``db``)."""
+    return probes.get("restore_db") or mapping(probes.get("restore")).get("db")
+
+
 def restore_checks(prefix: str, probes: Mapping, targets: Mapping) -> list:
     """The checks of tasks/restore_db.yml: the restore and its fingerprint once the restored
     database was fingerprinted, the swap once the live one was (the tasks stop in between when
@@ -97,7 +110,7 @@ def restore_checks(prefix: str, probes: Mapping, targets: Mapping) -> list:
         check(f"{prefix}: restore", "passed",
               f"{human_readable(restore.get('raw_bytes', 0))} SQL in {restore.get('duration_s', '?')} s",
               "sha256 verified, one transaction, ON_ERROR_STOP",
-              f"{basename(backup.get('dump'))} into {probes.get('restore_db')} "
+              f"{basename(backup.get('dump'))} into {restored_db(probes)} "
               f"({len(restore.get('tables', []))} tables, sha256 {str(restore.get('sha256'))[:12]})"),
         check(f"{prefix}: restored fingerprint",
               "passed" if fingerprint.get("digest") == want.get("digest") else "failed",
@@ -127,3 +140,49 @@ def restore_checks(prefix: str, probes: Mapping, targets: Mapping) -> list:
               or ("" if matches else "tables that differ: " + ", ".join(differing))),
     ]
     return checks
+
+
+# --------------------------------------------------------------------------- check mode
+# Every drill changes the stack, so under --check none runs: each drill's judge records it
+# as skipped, saying what it would do against what the preparation's read-only probes found
+# (probes ``running_tag``, ``backup``, ``previous`` (the previous image's version),
+# ``preparation_failure``).
+CHECK_MODE_TARGETS = {
+    "check_mode": "ansible_check_mode",
+    "app_image": "rollback_app_image",
+    "current_tag": "rollback_current_tag",
+    "previous_tag": "rollback_previous_tag",
+    "backup_tag_prefix": "rollback_backup_tag_prefix",
+    "db_name": "rehearsal_db_name",
+    "config_files": "rollback_config_files",
+    "config_key": "rollback_config_key",
+    "config_values": "rollback_config_values",
+}
+
+
+def would(drill: str, probes: Mapping, targets: Mapping) -> str:
+    """What drill ``drill`` would do ('' for a drill this judge does not know)."""
+    image, previous_tag, db_name = targets.get("app_image"), targets.get("previous_tag"), targets.get("db_name")
+    if drill == "container":
+        previous = mapping(probes.get("previous"))
+        return (f"tag the running image {image}:{probes.get('running_tag') or targets.get('current_tag')} "
+                f"as {targets.get('backup_tag_prefix')}<time>, stop the app, start {image}:{previous_tag} "
+                f"(version {previous.get('version') or '?'}) and wait for /health to report it")
+    if drill == "database":
+        backup = basename(mapping(probes.get("backup")).get("dump") or "") or "the newest verified backup"
+        return (f"write a marker row, restore {backup} into {db_name}_restore_<time>, swap it in "
+                f"(the live database renamed {db_name}_replaced_<time>) and prove the marker is gone")
+    if drill == "config":
+        values = list(targets.get("config_values") or [""])
+        return (f"copy {', '.join(targets.get('config_files') or [])} aside, set {targets.get('config_key')}="
+                f"{values[-1]} and apply it, roll back and prove the files byte-identical")
+    return ""
+
+
+def check_mode_judgement(drill: str, probes: Mapping, targets: Mapping) -> dict:
+    """Drill ``drill`` recorded as skipped (check mode), with what it would do."""
+    text = would(drill, probes, targets)
+    detail = ("not run: the preparation failed; " if probes.get("preparation_failure") else "") + "would " + (
+        text or f"run drill {drill}")
+    return {"checks": [check(f"{drill} drill", "skipped", "check mode", "drill done for real and proven", detail)],
+            "evidence": {"check_mode": True, "would": text}}

@@ -1,8 +1,8 @@
 # Copyright (c) 2026, Football Prediction Platform SRE
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Judge of phase rollback_config (roles/rollback/tasks/drill_config.yml): the changed
-setting ran in the app, the files were rolled back byte-identical, and the app runs the
+"""Judge of phase rollback_config (roles/rollback/tasks/run_drill.yml, the config drill): the
+changed setting ran in the app, the files were rolled back byte-identical, and the app runs the
 original setting again.
 
 ``probes``: ``started_at``, ``verified_at`` (noted after the rollback; ``None`` when the
@@ -12,7 +12,7 @@ drill set), ``applied_env`` and ``app_container`` (the setting in the app after 
 and the app after the rollback, tasks/inspect_app.yml), ``waits`` (``change`` and
 ``rollback``), ``copies_dir``, ``running_tag`` and ``failed_step``. No probe holds the env
 file's content. ``targets``: ``config_files``, ``config_key``, ``app_image``,
-``health_timeout_s``.
+``health_timeout_s`` (TARGET_VARIABLES), and in check mode rollback_common.CHECK_MODE_TARGETS.
 """
 
 from __future__ import annotations
@@ -21,9 +21,17 @@ from collections.abc import Mapping
 
 from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import elapsed_seconds, judged
 from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.judges.rollback_common import (
-    dig, env_value, step_check, truncate, waited)
+    CHECK_MODE_TARGETS, as_bool, check_mode_judgement, dig, env_value, step_check, truncate, waited)
 
 NO_WAIT = {"healthy": False, "after_s": None}
+
+TARGET_VARIABLES = {
+    **CHECK_MODE_TARGETS,
+    "app_image": "rollback_app_image",
+    "health_timeout_s": "rollback_health_timeout_s",
+    "config_files": "rollback_config_files",
+    "config_key": "rollback_config_key",
+}
 
 
 def _stats(result, field: str, missing) -> list:
@@ -60,6 +68,8 @@ def _checks(probes: Mapping, targets: Mapping) -> list:
 
 
 def judge(probes: dict, targets: dict) -> dict:
+    if as_bool(targets.get("check_mode")):
+        return check_mode_judgement("config", probes, targets)
     checks, evidence = [], {}
     if probes.get("verified_at"):
         checks = _checks(probes, targets)

@@ -1,18 +1,19 @@
 # Copyright (c) 2026, Football Prediction Platform SRE
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Judge of phase rollback_container (roles/rollback/tasks/drill_container.yml): the
-running image kept under a backup tag, the app healthy on the previous image, reporting the
+"""Judge of phase rollback_container (roles/rollback/tasks/run_drill.yml, the container drill):
+the running image kept under a backup tag, the app healthy on the previous image, reporting the
 version recorded in it.
 
 ``probes``: ``started_at`` (the drill's start), ``verified_at`` (noted once the proof was
 read; ``None`` when the drill stopped before), ``tagged`` (community.docker.docker_image_tag),
-``waits`` (tasks/wait_healthy.yml, the wait ``switch``), ``app_container`` (the app container
+``waits`` (tasks/restart_app.yml, the wait ``switch``), ``app_container`` (the app container
 after the switch, tasks/inspect_app.yml), ``previous`` (the previous image,
-``{exists, id, version, git_commit}``), ``version_before`` and ``failed_step``.
-``targets``: ``app_image``, ``previous_tag``, ``backup_tag``, ``health_timeout_s``.
+``{exists, id, version, git_commit}``), ``backup_tag`` (the tag given to the running image),
+``version_before`` and ``failed_step``. ``targets``: ``app_image``, ``previous_tag``,
+``health_timeout_s`` (TARGET_VARIABLES), and in check mode rollback_common.CHECK_MODE_TARGETS.
 
-A drill whose app is not healthy or runs another version stops here, as the role did.
+A drill whose app is not healthy or runs another version ends with a failed step check.
 """
 
 from __future__ import annotations
@@ -21,10 +22,22 @@ from collections.abc import Mapping
 
 from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, elapsed_seconds, judged
 from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.judges.rollback_common import (
-    dig, mapping, step_check, truncate, waited)
+    CHECK_MODE_TARGETS, as_bool, check_mode_judgement, dig, mapping, step_check, truncate, waited)
 
 STEP = "container drill step"
 STEP_TARGET = "every drill step completes"
+
+TARGET_VARIABLES = {
+    **CHECK_MODE_TARGETS,
+    "app_image": "rollback_app_image",
+    "previous_tag": "rollback_previous_tag",
+    "health_timeout_s": "rollback_health_timeout_s",
+}
+
+
+def _backup_tag(probes: Mapping, targets: Mapping):
+    """The tag the drill gave the running image (a probe; a target in older callers)."""
+    return probes.get("backup_tag") or targets.get("backup_tag")
 
 
 def _checks(probes: Mapping, targets: Mapping) -> list:
@@ -39,7 +52,7 @@ def _checks(probes: Mapping, targets: Mapping) -> list:
     same_version = previous.get("version") == before
     image_name = f"{targets.get('app_image')}:{targets.get('previous_tag')}"
     return [
-        check("container drill: running image kept", "passed", f"{targets.get('app_image')}:{targets.get('backup_tag')}",
+        check("container drill: running image kept", "passed", f"{targets.get('app_image')}:{_backup_tag(probes, targets)}",
               "tagged before the switch",
               ", ".join(dig(probes.get("tagged"), "tagged_images", []) or []) or "tag already present"),
         judged("container drill: healthy on the previous image", wait["healthy"], f"{wait['after_s']} s",
@@ -58,6 +71,8 @@ def _checks(probes: Mapping, targets: Mapping) -> list:
 
 
 def judge(probes: dict, targets: dict) -> dict:
+    if as_bool(targets.get("check_mode")):
+        return check_mode_judgement("container", probes, targets)
     if not probes.get("verified_at"):
         return {"checks": step_check(STEP, probes.get("failed_step"), STEP_TARGET), "evidence": {}}
     checks = _checks(probes, targets)
@@ -70,7 +85,7 @@ def judge(probes: dict, targets: dict) -> dict:
     evidence = {
         "started_at": probes.get("started_at"), "time_to_healthy_s": wait["after_s"],
         "time_to_verified_s": elapsed_seconds(probes["started_at"], probes["verified_at"]),
-        "backup_tag": targets.get("backup_tag"), "version_before": probes.get("version_before"),
+        "backup_tag": _backup_tag(probes, targets), "version_before": probes.get("version_before"),
         "version_after": dig(wait["health"], "json.version", "unknown"),
         "git_commit_after": dig(wait["health"], "json.git_commit", "unknown"),
         "image_after": mapping(probes.get("app_container")).get("Image"),

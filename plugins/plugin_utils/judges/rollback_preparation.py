@@ -10,7 +10,8 @@ manifest, verified}``), ``backup`` (the newest verified one, ``{}`` when none),
 (ansible.builtin.uri of /health), ``db_before`` (db_check), ``ps_before``
 (community.docker.docker_host_info), ``script_stat`` (ansible.builtin.stat), ``notice`` (the
 rollback notice's path) and ``failed_step`` (``{task, msg}`` from the rescue, ``None``).
-``targets``: ``app_image``, ``previous_tag``, ``backup_dir``, ``script``, ``check_mode``.
+``targets`` (TARGET_VARIABLES): ``app_image``, ``previous_tag``, ``backup_dir``, ``script``,
+``check_mode``.
 
 With no backup or no previous image the role stops here: the judgement then ends with the
 step check the stop used to record, and the drills do not run.
@@ -22,10 +23,18 @@ from collections.abc import Mapping
 
 from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, judged
 from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.judges.rollback_common import (
-    basename, dig, mapping, step_check, truncate)
+    as_bool, basename, dig, mapping, step_check, truncate)
 
 STEP = "rollback preparation step"
 STEP_TARGET = "backups, images and state found"
+
+TARGET_VARIABLES = {
+    "app_image": "rollback_app_image",
+    "previous_tag": "rollback_previous_tag",
+    "backup_dir": "rollback_backup_dir",
+    "script": "rollback_script",
+    "check_mode": "ansible_check_mode",
+}
 
 
 def _checks(probes: Mapping, targets: Mapping) -> list:
@@ -37,7 +46,7 @@ def _checks(probes: Mapping, targets: Mapping) -> list:
     health = mapping(probes.get("health_before"))
     script = mapping(dig(probes.get("script_stat"), "stat", {}))
     notice = str(probes.get("notice") or "")
-    check_mode = bool(targets.get("check_mode"))
+    check_mode = as_bool(targets.get("check_mode"))
     status = health.get("status", -1)
     return [
         judged("backup available", bool(backup), f"{len(verified)} of {len(backups)} backups verified",

@@ -25,6 +25,11 @@ from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.judges.roll
 SERVICE_LABEL = "com.docker.compose.service"
 NOT_READY = re.compile(r"\(unhealthy\)|\(health: starting\)")
 
+TARGET_VARIABLES = {
+    "expected_services": "rollback_expected_services",
+    "health_max_response_s": "rollback_health_max_response_s",
+}
+
 
 def _probe(api, name: str) -> Mapping:
     return next((item for item in dig(api, "probes", []) or [] if mapping(item).get("name") == name), {})

@@ -25,8 +25,7 @@ RUN_ROLE = """
 - name: Run one role and keep its results
   hosts: staging
   gather_facts: false
-""" + CONNECTION_PLAY_KEYS + """\
-  environment:
+""" + CONNECTION_PLAY_KEYS + """  environment:
     DOCKER_HOST: "{{ lookup('ansible.builtin.env', 'DOCKER_HOST') | default(omit, true) }}"
     DOCKER_CONFIG: "{{ lookup('ansible.builtin.env', 'DOCKER_CONFIG') | default(omit, true) }}"
   tasks:

@@ -13,6 +13,7 @@ from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.retention i
     image_tags,
     parse_stamp,
     retention_plan,
+    retention_plans,
 )
 
 DBS = [
@@ -134,11 +135,13 @@ def test_parse_stamp():
     assert parse_stamp("20261302_101500") is None
 
 
-def test_filter_wraps_errors_as_filter_errors():
-    plan_filter = FilterModule().filters()["retention_plan"]
-    assert plan_filter(DBS, PREFIX, "2")["keep"] == [PREFIX + "20261202_101500", PREFIX + "20261202_091500"]
-    with pytest.raises(AnsibleFilterError, match="retention_plan"):
-        plan_filter(DBS, PREFIX, -1)
+def test_the_filter_wraps_errors_as_filter_errors():
+    plans_filter = FilterModule().filters()["rollback_retention_plans"]
+    plans = plans_filter([{"datname": name} for name in DBS], {"images": [], "containers": []},
+                         {**OPTIONS, "keep_databases": "2"})
+    assert plans["databases"]["keep"] == [PREFIX + "20261202_101500", PREFIX + "20261202_091500"]
+    with pytest.raises(AnsibleFilterError, match="rollback_retention_plans"):
+        plans_filter(DBS, {}, {**OPTIONS, "keep_databases": -1})
 
 
 def test_image_tags_of_one_repository():
@@ -151,3 +154,48 @@ def test_image_tags_of_one_repository():
         image_tags("app:x", "app")
     with pytest.raises(RetentionError):
         image_tags(["app:x"], "app")
+
+
+# ---------------------------------------------------------------------- both plans
+RUNNING, PREVIOUS, POINT = "sha256:" + "a" * 64, "sha256:" + "b" * 64, "sha256:" + "c" * 64
+OPTIONS = {"db_name": "football_prediction_staging", "keep_databases": 2, "app_image": "football-prediction",
+           "tag_prefix": "staging-backup-", "keep_tags": 1,
+           "target_tags": ["staging-latest", "staging-previous", "staging-rollback"], "point_image_id": ""}
+
+
+def docker(*tags, containers=(RUNNING,)):
+    images = {}
+    for ref, image_id in tags:
+        images.setdefault(image_id, []).append(f"football-prediction:{ref}")
+    return {"images": [{"Id": image_id, "RepoTags": refs} for image_id, refs in images.items()],
+            "containers": [{"ImageID": image_id} for image_id in containers]}
+
+
+def test_both_plans_from_what_the_role_lists():
+    rows = [{"datname": name} for name in DBS + ["football_prediction_staging", "postgres"]]
+    info = docker(("staging-latest", RUNNING), ("staging-previous", PREVIOUS),
+                  ("staging-backup-20261201-101500", PREVIOUS), ("staging-backup-20261202-101500", PREVIOUS),
+                  ("staging-backup-20261130-101500", "sha256:" + "d" * 64))
+    plans = retention_plans(rows, info, OPTIONS)
+    assert plans["databases"] == retention_plan(DBS + ["football_prediction_staging", "postgres"], PREFIX, 2,
+                                                ["football_prediction_staging"])
+    assert plans["backup_tags"]["keep"] == ["staging-backup-20261202-101500"]
+    assert plans["backup_tags"]["remove"] == ["staging-backup-20261130-101500", "staging-backup-20261201-101500"]
+
+
+def test_the_rollback_point_and_running_images_keep_their_last_tag():
+    info = docker(("staging-backup-20261201-101500", POINT), ("staging-backup-20261202-101500", RUNNING),
+                  ("staging-backup-20261203-101500", PREVIOUS), containers=(RUNNING,))
+    plans = retention_plans([], info, {**OPTIONS, "keep_tags": 0, "point_image_id": POINT})
+    assert sorted(plans["backup_tags"]["protected"]) == ["staging-backup-20261201-101500",
+                                                         "staging-backup-20261202-101500"]
+    assert plans["backup_tags"]["remove"] == ["staging-backup-20261203-101500"]
+
+
+def test_plans_need_the_options_the_role_passes():
+    with pytest.raises(KeyError):
+        retention_plans([], {}, {"keep_databases": 2})
+    with pytest.raises(RetentionError):
+        retention_plans([], [], OPTIONS)
+    with pytest.raises(AnsibleFilterError, match="rollback_retention_plans"):
+        FilterModule().filters()["rollback_retention_plans"]([], {}, {})

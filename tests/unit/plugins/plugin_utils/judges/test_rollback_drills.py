@@ -277,3 +277,74 @@ def test_config_drill_healthy_on_the_old_value_did_not_apply_the_change():
     judgement = rollback_config.judge(config_probes(applied_env=["LOG_LEVEL=INFO"]), CONFIG_TARGETS)
     check = by_name(judgement)["config drill: change applied"]
     assert (check["status"], check["value"]) == ("failed", "LOG_LEVEL=INFO in the app, healthy after 10.0 s")
+
+
+# ------------------------------------------------------------------------- check mode
+CHECK_MODE_TARGETS = {"check_mode": True, "app_image": IMAGE, "current_tag": "staging-latest",
+                      "previous_tag": "staging-previous", "backup_tag_prefix": "staging-backup-",
+                      "db_name": "football_prediction_staging", "config_files": [".env.staging", "docker-compose.staging.yml"],
+                      "config_key": "LOG_LEVEL", "config_values": ["INFO", "WARNING"]}
+
+
+def check_mode_probes(**given) -> dict:
+    base = {"preparation_failure": "", "running_tag": "staging-latest", "backup": fixture("backup"),
+            "previous": fixture("image_versions")["staging-previous"], "verified_at": None, "failed_step": None}
+    base.update(given)
+    return base
+
+
+def test_check_mode_records_each_drill_as_skipped_with_what_it_would_do():
+    container = rollback_container.judge(check_mode_probes(), CHECK_MODE_TARGETS)
+    database = rollback_database.judge(check_mode_probes(), CHECK_MODE_TARGETS)
+    config = rollback_config.judge(check_mode_probes(), CHECK_MODE_TARGETS)
+    for drill, judgement in (("container", container), ("database", database), ("config", config)):
+        (only,) = judgement["checks"]
+        assert (only["name"], only["status"], only["value"]) == (f"{drill} drill", "skipped", "check mode")
+        assert only["target"] == "drill done for real and proven"
+        assert only["detail"] == "would " + judgement["evidence"]["would"]
+        assert judgement["evidence"]["check_mode"] is True
+    assert container["evidence"]["would"] == (
+        "tag the running image football-prediction:staging-latest as staging-backup-<time>, stop the app, "
+        "start football-prediction:staging-previous (version 1.1.0) and wait for /health to report it")
+    dump = fixture("backup")["dump"].rsplit("/", 1)[-1]
+    assert database["evidence"]["would"] == (
+        f"write a marker row, restore {dump} into football_prediction_staging_restore_<time>, swap it in "
+        "(the live database renamed football_prediction_staging_replaced_<time>) and prove the marker is gone")
+    assert config["evidence"]["would"] == (
+        "copy .env.staging, docker-compose.staging.yml aside, set LOG_LEVEL=WARNING and apply it, "
+        "roll back and prove the files byte-identical")
+
+
+def test_check_mode_after_a_failed_preparation_says_the_drill_would_not_run():
+    probes = check_mode_probes(preparation_failure="phase rollback_preparation failed: backup available",
+                               backup={}, previous={}, running_tag=None)
+    (only,) = rollback_container.judge(probes, CHECK_MODE_TARGETS)["checks"]
+    assert only["detail"].startswith("not run: the preparation failed; would tag the running image "
+                                     "football-prediction:staging-latest as")
+    assert "(version ?)" in only["detail"]
+    (only,) = rollback_database.judge(probes, CHECK_MODE_TARGETS)["checks"]
+    assert "restore the newest verified backup into" in only["detail"]
+
+
+def test_a_real_run_is_not_judged_as_check_mode():
+    judgement = rollback_container.judge(container_probes(), {**CONTAINER_TARGETS, "check_mode": "false"})
+    assert names(judgement)[0] == "container drill: running image kept"
+
+
+def test_the_container_drill_names_the_backup_tag_it_was_given_as_a_probe():
+    targets = {key: value for key, value in CONTAINER_TARGETS.items() if key != "backup_tag"}
+    judgement = rollback_container.judge(container_probes(backup_tag="staging-backup-20261203-101500"), targets)
+    assert by_name(judgement)["container drill: running image kept"]["value"] == (
+        "football-prediction:staging-backup-20261203-101500")
+    assert judgement["evidence"]["backup_tag"] == "staging-backup-20261203-101500"
+
+
+def test_the_restored_database_is_the_one_db_restore_reports_and_options_may_be_strings():
+    probes = database_probes()
+    del probes["restore_db"]
+    judgement = rollback_database.judge(probes, {**DATABASE_TARGETS, "drop_replaced_db": "false"})
+    restore = by_name(judgement)["database drill: restore"]
+    assert f"into {fixture('db_restore')['db']} " in restore["detail"]
+    assert judgement["evidence"]["restored_db"] == fixture("db_restore")["db"]
+    assert judgement["evidence"]["replaced_db_dropped"] is False
+    assert "is kept until cleanup" in by_name(judgement)["database drill: marker gone"]["detail"]
