@@ -25,12 +25,12 @@ from support.processes import stop_process_group
 PROJECT_CONFIG = ROOT / "ansible.cfg"
 CONNECTIONS_VARS_FILE = ROOT / "playbooks" / "vars" / "connections.yml"
 CONNECTION_GROUPS = ("postgres", "postgres_container", "redis", "kafka", "mlflow", "api")
-# Each play's module_defaults: our groups (meta/runtime.yml) and community.postgresql's,
-# whose modules take the same login_* options, each given its settings from
+# Each play's module_defaults: our groups (meta/runtime.yml) and community.postgresql's
+# (the server's login_* options only), each given its settings from
 # playbooks/vars/connections.yml.
 MODULE_DEFAULTS = {
     **{f"group/footballpred.rehearsal.{group}": "{{ _rehearsal_%s }}" % group for group in CONNECTION_GROUPS[:1]},
-    "group/community.postgresql.all": "{{ _rehearsal_postgres }}",
+    "group/community.postgresql.all": "{{ _rehearsal_postgres_server }}",
     **{f"group/footballpred.rehearsal.{group}": "{{ _rehearsal_%s }}" % group for group in CONNECTION_GROUPS[1:]},
 }
 # The play keys every playbook of the collection carries, for plays a test writes itself:

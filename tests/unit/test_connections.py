@@ -31,7 +31,10 @@ GROUP_MARKERS = {
 
 def test_the_groups_are_the_ones_the_tests_and_playbooks_use():
     assert set(RUNTIME["action_groups"]) == set(CONNECTION_GROUPS) == set(GROUP_MARKERS)
-    assert set(CONNECTIONS) == {f"_rehearsal_{group}" for group in CONNECTION_GROUPS}
+    assert set(CONNECTIONS) == {f"_rehearsal_{group}" for group in CONNECTION_GROUPS} | {"_rehearsal_postgres_server"}
+    # community.postgresql's modules name their database each their own way: no login_db for them.
+    assert CONNECTIONS["_rehearsal_postgres_server"] == {
+        key: value for key, value in CONNECTIONS["_rehearsal_postgres"].items() if key != "login_db"}
 
 
 @pytest.mark.parametrize("group", CONNECTION_GROUPS)
@@ -58,3 +61,18 @@ def test_a_play_a_test_writes_carries_the_same_keys():
     play = yaml.safe_load("- hosts: staging\n" + CONNECTION_PLAY_KEYS)[0]
     assert play["module_defaults"] == MODULE_DEFAULTS
     assert play["vars_files"][0].endswith("playbooks/vars/connections.yml")
+
+
+# <role>_db_host and the like: an option that only re-aliased the inventory's setting.
+CONNECTION_OPTION = (r"^{role}_(?:db_(?:host|port|name|user|password)|redis_(?:host|port|password|db)"
+                     r"|kafka_bootstrap_servers|mlflow_url|api_base_url):")
+
+
+@pytest.mark.parametrize("role", sorted(path.name for path in (ROOT / "roles").iterdir() if (path / "tasks").is_dir()))
+def test_no_role_option_re_aliases_a_connection_setting(role):
+    for name in ("defaults/main.yml", "meta/argument_specs.yml"):
+        path = ROOT / "roles" / role / name
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        found = re.findall(CONNECTION_OPTION.format(role=role), re.sub(r"^\s+", "", text, flags=re.MULTILINE),
+                           re.MULTILINE)
+        assert not found, f"{role}/{name}: {found}"
