@@ -111,7 +111,7 @@ def write_judge_inputs(directory: str, phase: str, judge: str, probes: dict, tar
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         json.dump({"judge": judge, "probes": probes, "targets": targets, "checks": checks},
-                  handle, indent=2, sort_keys=True, default=str)
+                  handle, indent=2, default=str)  # key order kept: judges list in it
 
 
 def phase_record(args: dict, ended_at: str, variable=None) -> dict:

@@ -19,11 +19,30 @@ from typing import Any, Iterable, Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.footballpred.rehearsal.plugins.filter.results import (
-    _parse_time,
-    elapsed_seconds,
-    phase_status,
-)
+from ansible_collections.footballpred.rehearsal.plugins.plugin_utils import checks
+
+
+# plugin_utils/checks.py's rules, with the filter's error for input that is not results.
+def _parse_time(value):
+    """An ISO 8601 time (naive is UTC); AnsibleFilterError when it is not one."""
+    try:
+        return checks.parse_time(value)
+    except ValueError as exc:
+        raise AnsibleFilterError(f"not an ISO 8601 time: {value!r}") from exc
+
+
+def elapsed_seconds(started_at: str, ended_at: str) -> float:
+    """Seconds between two ISO 8601 times (naive times are taken as UTC)."""
+    return round((_parse_time(ended_at) - _parse_time(started_at)).total_seconds(), 3)
+
+
+def phase_status(checks_list: list) -> str:
+    """The status of a phase, derived from the statuses of its checks."""
+    try:
+        return checks.phase_status(checks_list)
+    except TypeError as exc:
+        raise AnsibleFilterError(str(exc)) from exc
+
 
 DEFAULT_EXPECTED_PHASES = (
     "preflight",

@@ -16,14 +16,15 @@ prober stops by itself after ``max_duration_s``, on SIGTERM, or when its stop fi
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
+import ssl
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
+from urllib.parse import urlsplit
 
 SAMPLE_FIELDS = 5
 
@@ -80,15 +81,27 @@ def summarise(samples: list[dict], started: float | None = None, ended: float | 
 
 
 def probe_once(url: str, timeout: float) -> tuple[bool, int | None]:
-    request = urllib.request.Request(url, headers={"User-Agent": "footballpred-rehearsal-availability"})
+    """One GET of ``url``: (succeeded, HTTP status or None when nothing answered).
+
+    http.client, not urllib: the prober runs as a plain script on the target, where
+    Ansible's open_url is not importable; one connection per request, as a new user's.
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        connection = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout,
+                                                 context=ssl.create_default_context())
+    else:
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - URLs from the inventory
-            response.read(65536)
-            return response.status < 400, response.status
-    except urllib.error.HTTPError as exc:
-        return False, exc.code
-    except (OSError, ValueError):
+        connection.request("GET", (parts.path or "/") + ("?" + parts.query if parts.query else ""),
+                           headers={"User-Agent": "footballpred-rehearsal-availability"})
+        response = connection.getresponse()
+        response.read(65536)
+        return response.status < 400, response.status
+    except (OSError, http.client.HTTPException, ValueError):
         return False, None
+    finally:
+        connection.close()
 
 
 def run_prober(spec: dict) -> None:

@@ -37,8 +37,8 @@ def test_each_event_is_judged_against_its_own_target():
 
 
 def test_a_failure_before_anything_changed_fails_and_so_does_an_unrecovered_or_unmeasured_event():
-    availability = {"events": [event("before_deploy", failed=1, window=0.1), event("deploy", failed=5, window=1.0,
-                                                                                  recovered=False),
+    availability = {"events": [event("before_deploy", failed=1, window=0.1),
+                               event("deploy", failed=5, window=1.0, recovered=False),
                                event("rollback_container", probes=0)]}
     assert set(statuses(judge({"availability": availability}, TARGETS)).values()) == {"failed"}
 

@@ -17,7 +17,7 @@ from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.judges.rele
 def latencies(seed: int, median_ms: float, count: int = 400) -> list:
     """Log-normal latencies around ``median_ms``, as web latencies are."""
     rng = random.Random(seed)
-    return [round(median_ms * rng.lognormvariate(0, 0.35), 2) for _ in range(count)]
+    return [round(median_ms * rng.lognormvariate(0, 0.35), 2) for _sample in range(count)]
 
 
 def run(seed: int, median_ms: float, failures: int = 0, image: str = "sha256:a", version: str = "1.4.0") -> dict:
@@ -62,8 +62,8 @@ def test_more_errors_fail_even_at_the_same_speed():
 
 
 def test_tolerances_come_from_the_targets():
-    lenient = judge({"baseline": run(1, 40.0), "candidate": run(2, 80.0)}, {"fail_effect_pct": 200.0,
-                                                                           "marginal_effect_pct": 150.0})
+    tolerances = {"fail_effect_pct": 200.0, "marginal_effect_pct": 150.0}
+    lenient = judge({"baseline": run(1, 40.0), "candidate": run(2, 80.0)}, tolerances)
     assert lenient["evidence"]["release_comparison"]["verdict"] == "pass"
 
 
@@ -79,7 +79,9 @@ def test_what_was_not_measured_is_not_compared_never_passed(monkeypatch):
     assert "scipy" in without_scipy["checks"][0]["detail"]
 
 
-@pytest.mark.parametrize("values, fraction, expected", [([], 0.5, None), ([5.0], 0.95, 5.0),
-                                                         ([1, 2, 3, 4], 0.5, 2.5), ([1, 2, 3, 4, 5], 0.95, 4.8)])
+PERCENTILES = [([], 0.5, None), ([5.0], 0.95, 5.0), ([1, 2, 3, 4], 0.5, 2.5), ([1, 2, 3, 4, 5], 0.95, 4.8)]
+
+
+@pytest.mark.parametrize("values, fraction, expected", PERCENTILES)
 def test_percentiles_interpolate_as_numpy_does(values, fraction, expected):
     assert percentile(values, fraction) == expected

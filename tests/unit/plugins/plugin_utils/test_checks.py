@@ -1,13 +1,7 @@
-"""Unit tests for the results filters: the phase status must never claim a pass that
-no check measured."""
+"""plugin_utils/checks.py: the phase status must never claim a pass that no check measured."""
 
 import pytest
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.footballpred.rehearsal.plugins.filter.results import (
-    elapsed_seconds,
-    phase_status,
-)
+from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import elapsed_seconds, phase_status
 
 
 @pytest.mark.parametrize(
@@ -29,7 +23,7 @@ def test_check_without_status_counts_as_not_run():
 
 
 def test_phase_status_rejects_non_list():
-    with pytest.raises(AnsibleFilterError):
+    with pytest.raises(TypeError):
         phase_status("passed")
 
 
@@ -39,5 +33,5 @@ def test_elapsed_seconds_naive_and_zoned_times():
 
 
 def test_elapsed_seconds_rejects_garbage():
-    with pytest.raises(AnsibleFilterError):
+    with pytest.raises(ValueError):
         elapsed_seconds("yesterday", "2026-11-26T10:00:00")
