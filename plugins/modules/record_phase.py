@@ -87,7 +87,7 @@ EXAMPLES = r"""
 - name: Record phase load_test
   footballpred.rehearsal.record_phase:
     phase: load_test
-    started_at: "{{ load_test_started_at }}"
+    started_at: "{{ _load_test_started_at }}"
     judge: load_test
     probes:
       summary: "{{ _load_test_summary }}"
@@ -95,7 +95,7 @@ EXAMPLES = r"""
     targets:
       p95_ms: 500
     evidence:
-      run_dir: "{{ load_test_run_dir }}"
+      run_dir: "{{ _load_test_run_dir }}"
   register: _load_test_record
 
 - name: Stop when the load test failed

@@ -36,7 +36,7 @@ MIB = 1048576
 DB_USAGE_WARN_PCT = 80
 # Each target from the role option it comes from (record_phase fills those not passed).
 TARGET_VARIABLES = {
-    "thresholds": "load_test_thresholds",
+    "thresholds": "_load_test_thresholds",
     "stages": "load_test_stages",
     "think_time_s": "load_test_think_time_s",
     "timeout_margin_s": "load_test_timeout_margin_s",

@@ -18,7 +18,7 @@ from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks impo
 # Each target from the role option it comes from (record_phase fills those not passed).
 TARGET_VARIABLES = {
     "stages": "load_test_stages",
-    "thresholds": "load_test_thresholds",
+    "thresholds": "_load_test_thresholds",
     "base_url": "load_test_base_url",
     "k6_enabled": "load_test_k6_enabled",
     "ab_enabled": "load_test_ab_enabled",
