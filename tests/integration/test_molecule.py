@@ -28,7 +28,7 @@ WITHOUT_STACK = {"report"}
 # Scenarios that fail on main after the issue 12 refactor, each for a reason still to fix:
 # skipped with that reason (the test report says so), never counted as passed.
 KNOWN_BROKEN = {
-    "preflight": "verify expects LOCKED from a second lock holder; the lock now says 'a second run took the lock'",
+    "preflight": "verify plants a lock file in the old YAML lock's format, which the rehearsal_lock module replaces",
     "rollback": "converge: the database drill step fails in the molecule play (not in tests/integration/roles)",
 }
 TIMEOUT_S = 900
