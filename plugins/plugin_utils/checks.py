@@ -69,6 +69,17 @@ def as_float(value) -> float:
         return 0.0
 
 
+def as_int(value, default: int = 0) -> int:
+    """A number as Jinja's ``int`` filter reads it ("3.7" -> 3), ``default`` when it is none."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        try:
+            return int(float(value))
+        except (TypeError, ValueError):
+            return default
+
+
 def truncate(text, length: int, killwords: bool = False, end: str = "...", leeway: int = 5) -> str:
     """``text`` as Jinja's ``truncate`` filter cuts it (at a word unless ``killwords``), for
     details that must read as the YAML rendered them."""

@@ -24,6 +24,8 @@ import json
 import re
 from collections.abc import Mapping
 
+from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import as_int as _int
+
 # The fields of `docker compose ps` kept as evidence of the stack before the deploy.
 STACK_FIELDS = ("Service", "Name", "Image", "State", "Health", "Status")
 
@@ -206,14 +208,6 @@ def migrations_changed(run: Mapping) -> bool:
         raise DeployPlanError(f"the seed's summary is not JSON: {exc}") from exc
     summary = _mapping(summary)
     return any(_int(summary.get(key)) > 0 for key in ("teams_added", "matches_added"))
-
-
-def _int(value) -> int:
-    """Jinja's ``int``: 0 for what is not a number."""
-    try:
-        return int(float(value)) if isinstance(value, str) and "." in value else int(value)
-    except (TypeError, ValueError):
-        return 0
 
 
 def app_healthy(health: Mapping) -> bool:

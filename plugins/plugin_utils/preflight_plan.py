@@ -16,20 +16,11 @@ import json
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import as_int as _int
+
 
 class PreflightPlanError(ValueError):
     """The inputs do not have the shape the role gives."""
-
-
-def _int(value):
-    """Jinja's ``int``: 0 for what is not a number."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        try:
-            return int(float(value))
-        except (TypeError, ValueError):
-            return 0
 
 
 def _as_bool(value) -> bool:

@@ -31,7 +31,7 @@ import json
 import os
 import re
 
-from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, judged, truncate
+from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import as_int as _int, check, judged, truncate
 
 _MISSING = object()
 
@@ -53,17 +53,6 @@ def _get(data, *path, default=None):
             return default
         data = data[key]
     return data
-
-
-def _int(value, default: int = 0) -> int:
-    """Jinja's ``int``."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        try:
-            return int(float(value))
-        except (TypeError, ValueError):
-            return default
 
 
 def _float(value) -> float:
