@@ -25,12 +25,6 @@ from support.processes import docker_env
 SCENARIOS_DIR = ROOT / "extensions" / "molecule"
 SCENARIOS = sorted(path.name for path in SCENARIOS_DIR.iterdir() if (path / "molecule.yml").is_file())
 WITHOUT_STACK = {"report"}
-# Scenarios that fail on main after the issue 12 refactor, each for a reason still to fix:
-# skipped with that reason (the test report says so), never counted as passed.
-KNOWN_BROKEN = {
-    "preflight": "verify plants a lock file in the old YAML lock's format, which the rehearsal_lock module replaces",
-    "rollback": "converge: the database drill step fails in the molecule play (not in tests/integration/roles)",
-}
 TIMEOUT_S = 900
 
 
@@ -49,8 +43,6 @@ def test_every_role_has_a_scenario():
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_molecule_scenario(scenario):
-    if scenario in KNOWN_BROKEN:
-        pytest.skip("known broken: " + KNOWN_BROKEN[scenario])
     if scenario not in WITHOUT_STACK and not stack_is_up():
         if os.environ.get("FP_REQUIRE_STACK") == "1":
             pytest.fail("the local staging stack is not healthy on 127.0.0.1:8001", pytrace=False)

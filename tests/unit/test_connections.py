@@ -57,6 +57,20 @@ def test_every_play_that_runs_a_phase_gives_the_modules_their_connections(playbo
         assert play["module_defaults"] == MODULE_DEFAULTS, play["name"]
 
 
+MOLECULE_PLAYBOOKS = sorted(path for path in (ROOT / "extensions" / "molecule").glob("*/*.yml")
+                            if "module_defaults:" in path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("playbook", MOLECULE_PLAYBOOKS, ids=lambda path: f"{path.parent.name}/{path.name}")
+def test_every_molecule_play_gives_the_modules_the_playbooks_connections(playbook):
+    """A scenario runs the roles as the playbooks do: the same connections (community.postgresql's
+    modules reject login_db, so the server mapping, not the database one, goes to them)."""
+    for play in yaml.safe_load(playbook.read_text(encoding="utf-8")):
+        if "module_defaults" in play:
+            assert play["module_defaults"] == MODULE_DEFAULTS, play["name"]
+            assert any(name.endswith("playbooks/vars/connections.yml") for name in play["vars_files"]), play["name"]
+
+
 def test_a_play_a_test_writes_carries_the_same_keys():
     play = yaml.safe_load("- hosts: staging\n" + CONNECTION_PLAY_KEYS)[0]
     assert play["module_defaults"] == MODULE_DEFAULTS
