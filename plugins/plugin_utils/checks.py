@@ -26,6 +26,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timezone
 
+from ansible.module_utils.common.text.formatters import bytes_to_human
+
 STATUSES = ("passed", "warned", "failed", "skipped", "not_run")
 
 # The worst status wins: one failed check fails its phase. A phase in which no check ran
@@ -89,6 +91,11 @@ def truncate(text, length: int, killwords: bool = False, end: str = "...", leewa
     if killwords:
         return text[: length - len(end)] + end
     return text[: length - len(end)].rsplit(" ", 1)[0] + end
+
+
+def human_readable(size) -> str:
+    """A byte count as the ``ansible.builtin.human_readable`` filter prints it ("None" for none)."""
+    return "None" if size is None else bytes_to_human(float(size))
 
 
 def parse_time(value) -> datetime:

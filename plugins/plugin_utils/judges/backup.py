@@ -38,11 +38,9 @@ import re
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, finished, judged, truncate
+from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, finished, human_readable, judged, truncate
 
 DUMP_NAME_RE = re.compile(r".*\.sql\.gz$")
-SIZE_UNITS = (("Y", 1 << 80), ("Z", 1 << 70), ("E", 1 << 60), ("P", 1 << 50), ("T", 1 << 40),
-              ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10), ("B", 1))
 DAY_S = 86400
 _MISSING = object()
 TARGET_VARIABLES = {
@@ -54,16 +52,6 @@ TARGET_VARIABLES = {
 TAKEN_FROM_RESTORE = "test restore of the file"
 TAKEN_FROM_STABLE_SOURCE = "source database (unchanged during the dump)"
 TAKEN_FROM_MOVING_SOURCE = "source database before the dump (changed during it: not exact)"
-
-
-def _human_readable(size) -> str:
-    """Ansible's ``human_readable`` filter (bytes, binary units)."""
-    if size is None:
-        return "None"
-    for suffix, limit in SIZE_UNITS:
-        if size >= limit:
-            break
-    return f"{size / limit:.2f} {suffix + 'B' if limit != 1 else 'Bytes'}"
 
 
 def _fingerprint(result) -> dict:
@@ -113,7 +101,7 @@ def _dump(probes: dict) -> tuple[list, dict]:
         return [], {}
     measured = not probes.get("check_mode")
     if measured:
-        value = (f"{_human_readable(dump.get('size_bytes'))} gzip ({_human_readable(dump.get('raw_bytes'))} SQL) "
+        value = (f"{human_readable(dump.get('size_bytes'))} gzip ({human_readable(dump.get('raw_bytes'))} SQL) "
                  f"in {dump.get('duration_s')} s")
         detail = f"{dump.get('msg', '')} ({len(dump.get('tables') or [])} tables)"
     else:
@@ -153,7 +141,7 @@ def _verify(probes: dict, targets: dict) -> tuple[list, dict]:
     else:
         schema_detail = "the database has no tables: the backup holds no data"
     checks = [
-        judged("backup size", size > 0, _human_readable(size), "> 0 bytes", f"{size} bytes"),
+        judged("backup size", size > 0, human_readable(size), "> 0 bytes", f"{size} bytes"),
         judged("checksum", stat.get("checksum", "") == sha256, f"sha256 {stat.get('checksum', 'missing')}",
                f"equals the sha256 computed while writing ({str(sha256)[:12]}...)", f"read back from {probes.get('file')}"),
         judged("file permissions", file_mode == "0600" and dir_mode == "0700",
@@ -217,7 +205,7 @@ def _restore(probes: dict) -> tuple[list, dict]:
                  or ((probes.get("dump") or {}).get("container") or {}).get("name"))
 
     if restore_ok:
-        restore_value = (f"restored {_human_readable(restore.get('raw_bytes', 0))} of SQL in "
+        restore_value = (f"restored {human_readable(restore.get('raw_bytes', 0))} of SQL in "
                          f"{restore.get('duration_s')} s")
         restore_detail = (f"into scratch database {scratch_db} in {container}, "
                           f"{len(restore.get('tables') or [])} tables")

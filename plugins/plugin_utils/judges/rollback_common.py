@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, elapsed_seconds, truncate
+from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import check, elapsed_seconds, human_readable, truncate
 
 
 def mapping(value) -> Mapping:
@@ -44,16 +44,6 @@ def finished(result) -> bool:
 
 def basename(path) -> str:
     return str(path).rsplit("/", 1)[-1]
-
-
-def human_readable(size) -> str:
-    """``ansible.builtin.human_readable`` of a byte count."""
-    size = float(size)
-    for suffix, limit in (("Y", 1 << 80), ("Z", 1 << 70), ("E", 1 << 60), ("P", 1 << 50), ("T", 1 << 40),
-                          ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
-        if size >= limit:
-            return f"{size / limit:.2f} {suffix}B"
-    return f"{size:.2f} Bytes"
 
 
 def env_value(env, key: str) -> str:

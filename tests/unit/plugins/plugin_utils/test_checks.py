@@ -1,7 +1,18 @@
 """plugin_utils/checks.py: the phase status must never claim a pass that no check measured."""
 
 import pytest
-from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import elapsed_seconds, phase_status
+from ansible.plugins.filter.mathstuff import human_readable as ansible_human_readable
+
+from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks import elapsed_seconds, human_readable, phase_status
+
+
+@pytest.mark.parametrize("size", [0, 1, 1023, 1024, 48213, 512930, 5 * 1024 ** 3, 3 * 1024 ** 3 + 17])
+def test_sizes_read_as_the_human_readable_filter_prints_them(size):
+    assert human_readable(size) == ansible_human_readable(size)
+
+
+def test_a_size_not_measured_reads_none():
+    assert human_readable(None) == "None"
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 import pytest
-from ansible.module_utils.common.text.formatters import bytes_to_human
 
 from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.judges import backup
 
@@ -50,11 +49,6 @@ def test_the_evidence_keeps_its_keys(probes, targets):
         "server_version", "database", "file", "size_bytes", "raw_bytes", "sha256", "dump_duration_s",
         "pg_dump_version", "git_commit", "readback_s", "file_tables", "restore_s", "restored_fingerprint_digest",
         "tables_written_during_dump", "manifest", "backups_kept", "backups_deleted"}
-
-
-@pytest.mark.parametrize("size", [0, 1, 1023, 1024, 48213, 5 * 1024 ** 3])
-def test_sizes_read_as_ansibles_human_readable(size):
-    assert backup._human_readable(size) == bytes_to_human(size)  # pylint: disable=protected-access
 
 
 def test_an_unreadable_source_fails_and_stops_the_judging_there(probes, targets):

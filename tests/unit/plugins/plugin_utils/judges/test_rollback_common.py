@@ -7,15 +7,9 @@ from __future__ import annotations
 
 import jinja2
 import pytest
-from ansible.module_utils.common.text.formatters import bytes_to_human
 
 from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.judges.rollback_common import (
-    dig, env_value, human_readable, truncate, waited)
-
-
-@pytest.mark.parametrize("size", [0, 1, 1023, 1024, 512930, 3 * 1024 ** 3 + 17])
-def test_human_readable_is_ansibles(size):
-    assert human_readable(size) == bytes_to_human(size)
+    dig, env_value, truncate, waited)
 
 
 @pytest.mark.parametrize("text,length,killwords,end", [
