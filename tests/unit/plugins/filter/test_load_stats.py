@@ -1,6 +1,7 @@
 """Unit tests for the load-test parsers, fed with output captured from the real tools
 (Locust 2.47 and ApacheBench 2.3 against a local server, docker stats of the local stack)."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -105,6 +106,64 @@ def test_missing_percentile_fails_instead_of_passing(summary):
 def test_thresholds_must_all_be_given(summary):
     with pytest.raises(AnsibleFilterError, match="error_rate_pct"):
         load_thresholds(summary, {"p95_ms": 1, "failure_rate_pct": 1, "mean_ms": 1})
+
+
+def latency_json(ok_ms: list, failed_ms: list, name: str = "POST /api/v1/predictions/match", **counts) -> str:
+    """The locustfile's locust_latency.json for one endpoint (counts default to the samples')."""
+    return json.dumps({"samples_max": 20000, "endpoints": {name: {
+        "ok": {"count": counts.get("ok", len(ok_ms)), "samples_ms": ok_ms},
+        "failed": {"count": counts.get("failed", len(failed_ms)), "samples_ms": failed_ms}}}})
+
+
+def test_latency_is_split_by_outcome():
+    latency = locust_summary(fixture("locust_stats.csv"), "", "",
+                             latency_json(list(range(1, 101)), [0.5, 0.7]))["latency"]
+    assert latency["successful"] == {"requests": 100, "sampled": False, "mean_ms": 50.5,
+                                     "p50_ms": 50.0, "p95_ms": 95.0, "p99_ms": 99.0}
+    assert (latency["failed"]["requests"], latency["failed"]["p95_ms"]) == (2, 0.7)
+    assert set(latency["endpoints"]) == {"POST /api/v1/predictions/match"}
+
+
+def test_without_the_latency_file_there_is_no_split(summary):
+    assert summary["latency"] is None
+
+
+def test_instant_failures_do_not_make_a_slow_run_pass(summary):
+    # 91 % refused in a millisecond, the rest slow: Locust's aggregate p95 would look fast.
+    latency = latency_json([1500.0] * 9, [1.0] * 91)
+    checks = {check["name"]: check for check in load_thresholds(
+        locust_summary(fixture("locust_stats.csv"), "", "", latency), SPEC_THRESHOLDS)}
+    assert checks["p95 response time"]["status"] == "failed"
+    assert checks["p95 response time"]["value"] == 1500.0
+    assert "of the 9 successful requests; the 91 failed requests (p95 1.0 ms) excluded" in checks["p95 response time"]["detail"]
+    assert checks["mean response time"]["status"] == "warned"
+
+
+def test_latency_is_not_measured_when_no_request_succeeded(summary):
+    checks = {check["name"]: check for check in load_thresholds(
+        locust_summary(fixture("locust_stats.csv"), "", "", latency_json([], [0.4] * 50)), SPEC_THRESHOLDS)}
+    assert checks["p95 response time"]["status"] == "failed"
+    assert checks["p95 response time"]["value"] is None
+    assert "none of 50 succeeded" in checks["p95 response time"]["detail"]
+
+
+def test_a_sampled_outcome_says_so(summary):
+    latency = locust_summary(fixture("locust_stats.csv"), "", "", latency_json([10.0] * 10, [], ok=500))["latency"]
+    assert latency["successful"]["sampled"] is True
+    assert latency["successful"]["requests"] == 500
+    checks = load_thresholds(dict(summary, latency=latency), SPEC_THRESHOLDS)
+    assert "500 successful requests, sampled" in checks[0]["detail"]
+
+
+def test_aggregate_latency_says_it_includes_failures(summary):
+    checks = load_thresholds(summary, SPEC_THRESHOLDS)
+    assert checks[0]["detail"] == "Locust aggregated 95th percentile, its 2 failed requests included (no latency by outcome) (fails the phase)"
+
+
+@pytest.mark.parametrize("text", ["{}", "[]", "not json", '{"endpoints": {"x": {"ok": {}}}}'])
+def test_latency_json_that_is_not_the_locustfiles_is_refused(text, summary):
+    with pytest.raises(AnsibleFilterError, match="latency_by_outcome"):
+        locust_summary(fixture("locust_stats.csv"), "", "", text)
 
 
 def test_ab_summary():

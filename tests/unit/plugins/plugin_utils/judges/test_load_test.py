@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.footballpred.rehearsal.plugins.plugin_utils import load_stats
 from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.judges import load_test, load_test_check_mode
 
 RUN = json.loads((Path(__file__).parent / "fixtures" / "load_test" / "run.json").read_text())
@@ -61,6 +62,31 @@ def test_the_evidence_keeps_the_keys_the_report_reads(probes, targets):
     assert evidence["redis_memory"]["mem_fragmentation_ratio"]["last"] == 9.54
     assert evidence["locust_exit_code"] == 0 and evidence["load_started_at"] == probes["load_started_at"]
     assert evidence["samples"] is probes["samples"] or evidence["samples"] == probes["samples"]
+
+
+def test_with_latency_by_outcome_the_checks_and_the_report_use_successful_requests(probes, targets):
+    # The app killed mid-run: most requests refused at once, Locust's own p95 looks fast.
+    probes["summary"]["latency"] = load_stats.latency_by_outcome(json.dumps({"samples_max": 100, "endpoints": {
+        "GET /health": {"ok": {"count": 10, "samples_ms": [1200.0] * 10},
+                        "failed": {"count": 106, "samples_ms": [0.8] * 100}}}}))
+    result = load_test.judge(probes, targets)
+    by_name = {item["name"]: item for item in result["checks"]}
+    assert by_name["p95 response time"]["status"] == "failed"
+    assert by_name["p95 response time"]["value"] == 1200.0
+    assert "the 106 failed requests (p95 0.8 ms) excluded" in by_name["p95 response time"]["detail"]
+    assert by_name["latency percentiles"]["value"] == "p50 1200.0 ms, p95 1200.0 ms, p99 1200.0 ms"
+    assert by_name["latency percentiles"]["detail"].startswith("percentiles over all endpoints of the 10 successful")
+    evidence = result["evidence"]
+    assert evidence["latency_basis"] == "successful requests"
+    assert (evidence["p95_ms"], evidence["response_time_mean_ms"]) == (1200.0, 1200.0)
+    assert evidence["summary"]["p95_ms"] == 53  # Locust's aggregate, kept as it measured it
+
+
+def test_without_latency_by_outcome_the_figures_say_they_include_failures(probes, targets):
+    result = load_test.judge(probes, targets)
+    assert result["evidence"]["latency_basis"] == "all requests"
+    detail = {item["name"]: item for item in result["checks"]}["p95 response time"]["detail"]
+    assert "its 2 failed requests included" in detail
 
 
 def test_missed_thresholds_fail_or_warn_as_the_spec_says(probes, targets):
