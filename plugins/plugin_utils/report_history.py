@@ -33,6 +33,10 @@ JUDGED_METRICS = (
 )
 
 
+ENTRY_KEYS = ("v", "run_id", "started_at", "host", "verdict", "durations_s", "deploy_s", "total_s", "p95_ms",
+              "outage_s", "outage_failed_requests", "backup_bytes", "release", "previous_release")
+
+
 class HistoryError(ValueError):
     """An option of the history is not what it must be."""
 
@@ -187,7 +191,8 @@ def history_view(earlier_entries: Iterable, entry: Mapping, runs: int = 10, tole
     for key, name, unit in JUDGED_METRICS:
         judged = regression([item.get(key) for item in earlier], entry.get(key), tolerance_pct)
         metrics.append({"id": key, "name": name, "unit": unit, "current": _number(entry.get(key)), **judged})
-    shown = ([*earlier, dict(entry)][-runs:] if runs else [])
+    # Every key in every row, so a line written by hand or by an older version still shows.
+    shown = [{**dict.fromkeys(ENTRY_KEYS), **item} for item in [*earlier, entry][-runs:]] if runs else []
     return {
         "entry": dict(entry),
         "line": history_line(entry),

@@ -231,7 +231,8 @@ def test_html_is_self_contained_and_honest(failed_run):
         assert re.search(rf'<h3 id="phase-{phase}">[^<]*<span class="badge s-{status}">{label}</span></h3>', html), phase
     bars = re.findall(r'<rect class="bar s-(\w+)" x="([\d.]+)"', html)
     assert [timeline_bar[0] for timeline_bar in bars] == ["warned", "passed", "failed", "passed", "skipped"]
-    assert [float(bar[1]) for bar in bars] == sorted(float(bar[1]) for bar in bars)
+    starts = [float(timeline_bar[1]) for timeline_bar in bars]
+    assert starts == sorted(starts)
     assert html.count('<svg class="chart') == 1  # the timeline; the load test recorded no time series
     assert "No time series recorded" in html
     assert '{&#34;status&#34;: &#34;unhealthy&#34;' in html or "{&quot;status&quot;" in html
@@ -495,6 +496,27 @@ def test_history_flags_a_p95_regression_against_the_median_of_the_last_five(tmp_
     assert len(re.findall(r"<tr><td>2026-11-0\d", html)) == 4  # the last 4 runs
     earlier = json.loads((tmp_path / "out" / "staging_rehearsal_20261105-100000.json").read_text(encoding="utf-8"))
     assert earlier["history"]["regressions"] == []
+
+
+def test_report_retention_removes_old_reports_but_never_the_history(tmp_path):
+    out = tmp_path / "out dir"  # a space in the path, as users have
+    out.mkdir()
+    (out / "history.jsonl").write_text('{"run_id": "old", "p95_ms": 90}\n', encoding="utf-8")
+    # History older than any report must survive too: age the file beyond every report.
+    os.utime(out / "history.jsonl", (0, 0))
+    for stamp in ("20261120-100000", "20261121-100000", "20261122-100000"):
+        for ext in ("md", "html", "json"):
+            (out / f"staging_rehearsal_{stamp}.{ext}").write_text("old", encoding="utf-8")
+    (out / "mine.json").write_text("{}", encoding="utf-8")
+    proc = run_report_playbook(REPO_ROOT / "playbooks" / "report.yml", {
+        "rehearsal_results_dir": str(out), "report_results_file": str(FIXTURE),
+        "report_fail_on_verdict": False, "report_keep_runs": 2})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    left = sorted(path.name for path in out.iterdir())
+    assert left == ["history.jsonl", "mine.json"] + [
+        f"staging_rehearsal_{stamp}.{ext}" for stamp in ("20261122-100000", STAMP) for ext in ("html", "json", "md")]
+    history = _history(out)
+    assert [entry.get("run_id") for entry in history][0] == "old" and len(history) == 2
 
 
 def test_a_check_mode_run_adds_no_line(tmp_path):

@@ -46,9 +46,9 @@ def test_timeline_draws_one_bar_per_timed_phase_in_status_colours():
     chart = report_charts.timeline_chart(PHASES)
     assert_self_contained(chart["svg"])
     bars = [rect for rect in tags(parse(chart["svg"]), "rect") if "bar" in (rect.get("class") or "")]
-    assert [bar.get("class") for bar in bars] == ["bar s-warned", "bar s-failed", "bar s-passed"]
-    assert [bar.get("fill") for bar in bars] == ["#2e7d32".replace("2e7d32", "b26a00"), "#c62828", "#2e7d32"]
-    starts = [float(bar.get("x")) for bar in bars]
+    assert [phase_bar.get("class") for phase_bar in bars] == ["bar s-warned", "bar s-failed", "bar s-passed"]
+    assert [phase_bar.get("fill") for phase_bar in bars] == ["#b26a00", "#c62828", "#2e7d32"]
+    starts = [float(phase_bar.get("x")) for phase_bar in bars]
     assert starts == sorted(starts) and float(bars[1].get("width")) > float(bars[0].get("width"))
     assert chart["phases"] == 3 and chart["outages"] == 0
     assert "carry no outage measurement" in chart["note"]

@@ -137,6 +137,16 @@ def test_view_of_a_report_rendered_again_does_not_count_its_own_line():
     assert view["earlier_runs"] == 3 and len(view["runs"]) == 4
 
 
+def test_view_rows_have_every_key_even_from_a_line_written_by_hand():
+    view = history_view([{"run_id": "old", "p95_ms": 90}], history_entry(RELEASED, "passed"), runs=5)
+    assert [set(run) for run in view["runs"]] == [set(report_history.ENTRY_KEYS)] * 2
+    assert view["runs"][0]["started_at"] is None and view["runs"][0]["p95_ms"] == 90
+
+
+def test_entry_keys_are_the_keys_of_an_entry():
+    assert tuple(history_entry(RELEASED, "passed")) == report_history.ENTRY_KEYS
+
+
 def test_view_with_zero_runs_shows_no_trend_but_still_judges():
     view = history_view(earlier([150, 150, 150]), {"p95_ms": 400}, runs=0)
     assert view["runs"] == [] and view["regressions"]
