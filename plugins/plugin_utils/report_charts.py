@@ -324,7 +324,9 @@ def sparkline(values: Iterable, width: int = 120, height: int = 24) -> str | Non
     if len(measured) < 2:
         return None
     low, high = min(measured), max(measured)
-    spread = (high - low) or 1.0
+    if high == low:  # a flat trend sits in the middle, not on the floor
+        low, high = low - 1.0, high + 1.0
+    spread = high - low
     step = (width - 4) / max(len(values) - 1, 1)
     segments, current = [], []
     for index, value in enumerate(values):

@@ -139,3 +139,9 @@ def test_nice_step(span, step):
 def test_time_axis_ticks_on_round_times():
     assert report_charts._time_ticks(319.6) == [0, 60, 120, 180, 240, 300, 360]
     assert re.fullmatch(r"\d+ min( \d\d s)?", report_charts._seconds_label(150))
+
+
+def test_a_flat_sparkline_sits_in_the_middle():
+    svg = report_charts.sparkline([5, 5, 5], width=120, height=24)
+    ys = {point.split(",")[1] for point in tags(parse(svg), "polyline")[0].get("points").split()}
+    assert ys == {"12"}
