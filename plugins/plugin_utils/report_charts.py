@@ -289,7 +289,7 @@ def load_chart(evidence: Mapping) -> dict:
     if not runs:
         return {"svg": None, "runs": [],
                 "note": "No time series recorded: the load test did not run, or its results carry "
-                        "no per-interval samples (only the totals below)."}
+                        "no per-interval samples (its totals are in the key metrics and its evidence)."}
     time_ticks = _time_ticks(max(max(point["t_s"] for point in points) for points in runs.values()) or 1.0, 8)
     span_s = time_ticks[-1]
     latency_top, latency_h, rps_top, rps_h = 40, 150, 250, 110
