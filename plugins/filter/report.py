@@ -19,7 +19,7 @@ from typing import Any, Iterable, Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.footballpred.rehearsal.plugins.plugin_utils import checks
+from ansible_collections.footballpred.rehearsal.plugins.plugin_utils import checks, report_charts, report_history
 
 
 # plugin_utils/checks.py's rules, with the filter's error for input that is not results.
@@ -267,6 +267,11 @@ MAX_FLAT_ROWS = 200
 # The report JSON's format; its shape is pinned by tests/unit/plugins/filter/fixtures/report_schema.json.
 REPORT_FORMAT = "footballpred.rehearsal/report/v1"
 MAX_EVIDENCE_ROWS = 60
+# Evidence the charts draw; as rows of the evidence table it would only crowd out the rest
+# (the JSON keeps it).
+CHART_EVIDENCE_KEYS = frozenset(("time_series",))
+DEFAULT_HISTORY_RUNS = 10
+DEFAULT_HISTORY_TOLERANCE_PCT = 20.0
 
 
 # ---------------------------------------------------------------- small helpers
@@ -466,7 +471,8 @@ def _phase_view(name: str, recorded_as: str | None, raw: Any, expected: bool) ->
     raw = _mapping(raw, f"phase {name}")
     checks = [_check(check) for check in raw.get("checks") or []]
     status = raw.get("status") or (phase_status(checks) if raw else "not_run")
-    evidence_rows = _flatten(raw.get("evidence") or {})
+    evidence_rows = _flatten({key: value for key, value in (raw.get("evidence") or {}).items()
+                              if key not in CHART_EVIDENCE_KEYS})
     return {
         "name": name,
         "recorded_as": recorded_as,
@@ -973,6 +979,34 @@ def _check_mode_verdict(phases: list[dict], summary_of: Mapping, failed: list, m
             "not_measured": missing, **{key: summary_of[key] for key in ("ran_phases", "skipped_phases", "skipped")}}
 
 
+# ---------------------------------------------------------------- charts and history
+
+def _charts(phases: list[dict]) -> dict:
+    """The SVG charts of the HTML report (plugin_utils/report_charts.py)."""
+    outages = report_charts.recorded_outages(phases)
+    load = next((phase for phase in phases if phase["name"] == "load_test"), None)
+    return {"timeline": report_charts.timeline_chart(phases, outages if outages else None),
+            "load": report_charts.load_chart(load["evidence"] if load and load["recorded"] else {})}
+
+
+def _history(results: Mapping, verdict: str, span_s: Any, opts: Mapping) -> dict:
+    """This run's history line and the trend of the last runs (plugin_utils/report_history.py)."""
+    runs = opts.get("history_runs")
+    tolerance = opts.get("history_tolerance_pct")
+    try:
+        parsed = report_history.parse_history(opts.get("history_text"))
+        entry = report_history.history_entry(results, verdict, span_s)
+        view = report_history.history_view(
+            parsed["entries"], entry, DEFAULT_HISTORY_RUNS if runs in (None, "") else runs,
+            DEFAULT_HISTORY_TOLERANCE_PCT if tolerance in (None, "") else tolerance)
+    except report_history.HistoryError as exc:
+        raise AnsibleFilterError(f"rehearsal_report: {exc}") from exc
+    view["unreadable_lines"] = parsed["unreadable"]
+    for metric in view["metrics"]:
+        metric["sparkline"] = report_charts.sparkline([run.get(metric["id"]) for run in view["runs"]])
+    return view
+
+
 # ---------------------------------------------------------------- everything at once
 
 def rehearsal_report(results: Any, options: Mapping | None = None) -> dict:
@@ -980,7 +1014,8 @@ def rehearsal_report(results: Any, options: Mapping | None = None) -> dict:
     and every part of the report reads them.
 
     ``options`` keys (all optional): expected_phases, aliases, goals, targets, metrics,
-    criteria, known_problems, report_written, resource_keys, version_keys, check_mode.
+    criteria, known_problems, report_written, resource_keys, version_keys, check_mode,
+    history_text (the history file's content), history_runs, history_tolerance_pct.
     """
     results = _results(results)
     opts = _mapping(options, "options")
@@ -993,6 +1028,8 @@ def rehearsal_report(results: Any, options: Mapping | None = None) -> dict:
     check_mode = check_mode_summary(phases) if opts.get("check_mode") else None
     run = dict(_mapping(results.get("run"), "run"))
     started = run.get("started_at")
+    verdict = _verdict(phases, stopped, metrics, criteria, check_mode)
+    timeline = _timeline(phases)
     return {
         "check_mode": check_mode or {"enabled": False},
         "run": run,
@@ -1006,8 +1043,10 @@ def rehearsal_report(results: Any, options: Mapping | None = None) -> dict:
         "success_criteria": criteria,
         "problems": _problems(phases, opts.get("known_problems") or None, metrics),
         "evaluation": _evaluation(phases),
-        "verdict": _verdict(phases, stopped, metrics, criteria, check_mode),
-        "timeline": _timeline(phases),
+        "verdict": verdict,
+        "timeline": timeline,
+        "charts": _charts(phases),
+        "history": _history(results, verdict["status"], timeline["span_s"], opts),
         "resources": _evidence_rows(phases, opts.get("resource_keys") or DEFAULT_RESOURCE_KEYS, False),
         "versions": _evidence_rows(phases, opts.get("version_keys") or DEFAULT_VERSION_KEYS, True),
     }
@@ -1027,6 +1066,9 @@ def report_document(view: Any, results: Any, files: Mapping, generated_at: str) 
         "success_criteria": view["success_criteria"],
         "problems": view["problems"],
         "timeline": view["timeline"],
+        "history": {key: view["history"][key] for key in ("entry", "earlier_runs", "tolerance_pct", "regressions")}
+        | {"metrics": [{key: value for key, value in metric.items() if key != "sparkline"}
+                       for metric in view["history"]["metrics"]]},
         "phase_statuses": {phase["name"]: phase["status"] for phase in view["phases"]},
         "rehearsal_results": _results(results),
     }

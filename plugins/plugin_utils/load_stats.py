@@ -25,6 +25,8 @@ PERCENTILE_COLUMNS = {"p50_ms": "50%", "p66_ms": "66%", "p75_ms": "75%", "p90_ms
                       "p95_ms": "95%", "p99_ms": "99%", "p100_ms": "100%"}
 # The latency figures judged: of successful requests when known (judged_latency).
 LATENCY_KEYS = ("mean_ms", "p50_ms", "p95_ms", "p99_ms")
+# The report draws the time series; a long run is thinned to about this many points.
+MAX_SERIES_POINTS = 240
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # The app's format is "<asctime> <LEVEL> <logger>: <message>"; uvicorn writes "LEVEL:    ...".
 LOG_LEVEL_RE = re.compile(r"(?:^|\s)(DEBUG|INFO|WARN|WARNING|ERROR|CRITICAL|FATAL)(?::|\s)")
@@ -154,18 +156,41 @@ def latency_by_outcome(latency_json: str) -> dict:
 
 
 def _locust_history(history_csv: str) -> dict:
-    """Peak users and the span between the first and the last sample with traffic."""
-    users, stamps_with_requests = [], []
+    """Peak users, the span between the first and the last sample with traffic, and the
+    time series of the Aggregated rows."""
+    users, stamps_with_requests, rows = [], [], []
     for row in csv.DictReader(io.StringIO(history_csv)):
         if row.get("Name") != LOCUST_TOTAL_ROW:
             continue
+        rows.append(row)
         users.append(int(_number(row.get("User Count"), 0)))
         if _number(row.get("Total Request Count"), 0):
             stamps_with_requests.append(int(_number(row.get("Timestamp"), 0)))
     return {
         "peak_users": max(users) if users else None,
         "active_duration_s": (stamps_with_requests[-1] - stamps_with_requests[0]) if stamps_with_requests else None,
+        "time_series": locust_time_series(rows),
     }
+
+
+def locust_time_series(rows: list, max_points: int = MAX_SERIES_POINTS) -> list:
+    """``[{t_s, users, rps, failures_per_s, p50_ms, p95_ms}]`` from the Aggregated rows of
+    Locust's stats history (one a second), ``t_s`` from the first row. Locust's history
+    percentiles cover its recent window, so each point is the latency of that moment; a
+    cell Locust wrote as N/A (no request yet) is None. Every k-th row is kept when there
+    are more than ``max_points``, the last one always."""
+    if not rows:
+        return []
+    first = _number(rows[0].get("Timestamp"), 0)
+    stride = max(1, math.ceil(len(rows) / max_points))
+    kept = rows[::stride] if rows[::stride][-1] is rows[-1] else rows[::stride] + [rows[-1]]
+    return [{"t_s": _number(row.get("Timestamp"), first) - first,
+             "users": int(_number(row.get("User Count"), 0)),
+             "rps": _rounded(_number(row.get("Requests/s"))),
+             "failures_per_s": _rounded(_number(row.get("Failures/s"))),
+             "p50_ms": _number(row.get("50%")),
+             "p95_ms": _number(row.get("95%"))}
+            for row in kept]
 
 
 def _threshold_check(name, value, limit, unit, status_if_missed, detail):

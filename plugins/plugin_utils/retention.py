@@ -1,7 +1,8 @@
 # Copyright: (c) 2026, Football Prediction Platform SRE
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Which leftovers of the rollback drills to remove: a pure, unit-tested decision.
+"""Which leftovers of the rollback drills, and which old reports, to remove: pure,
+unit-tested decisions (``report_retention_plan`` for the report role's files, below).
 
 The drills leave two kinds of leftovers, each named <prefix><stamp>:
 
@@ -115,6 +116,55 @@ def retention_plan(items: Iterable, prefix: str, keep: int,
         reasons[name] = f"older than the {keep} newest: removed" + (
             f" (image {ids[name][:19]} keeps another tag)" if ids[name] in ids_protected else "")
     return {"remove": removed, "keep": kept, "protected": protected, "ignored": ignored, "reasons": reasons}
+
+
+# staging_rehearsal_<YYYYmmdd-HHMMSS>[_<host>].<md|html|json>: the files report_files names.
+REPORT_FILE_RE = re.compile(r"^(?P<run>staging_rehearsal_\d{8}-\d{6})(?:_[A-Za-z0-9._-]+)?\.(?:md|html|json)$")
+REPORT_HISTORY_FILE = "history.jsonl"
+
+
+def report_retention_plan(names: Iterable, keep, current: str = "") -> dict:
+    """Which report files of the report directory to remove: those of the runs older than
+    the ``keep`` newest (by the stamp in the name), never the run being written
+    (``current``, a file name of it), never the run history (``history.jsonl``), never a
+    file the report role did not name (a custom basename, anything else). ``keep`` 0
+    keeps every report.
+
+    Returns ``{'remove': [file names, oldest first], 'keep': [run names, newest first, then
+    the run being written when it is older], 'ignored': [file names], 'reasons': {name: why}}``.
+    """
+    if isinstance(keep, bool):
+        raise RetentionError("keep must be an integer >= 0, not a boolean")
+    try:
+        keep = int(keep)
+    except (TypeError, ValueError) as exc:
+        raise RetentionError(f"keep must be an integer >= 0, got {keep!r}") from exc
+    if keep < 0:
+        raise RetentionError(f"keep must be an integer >= 0, got {keep}")
+    if isinstance(names, (str, bytes)) or not isinstance(names, Iterable):
+        raise RetentionError("names must be a list of file names")
+    files_of_run: dict[str, list[str]] = {}
+    ignored, reasons = [], {}
+    for name in dict.fromkeys(str(name).rsplit("/", 1)[-1] for name in names):
+        match = REPORT_FILE_RE.match(name)
+        if match and parse_stamp(match.group("run")[len("staging_rehearsal_"):]):
+            files_of_run.setdefault(match.group("run"), []).append(name)
+            continue
+        ignored.append(name)
+        reasons[name] = ("the run history: never removed" if name == REPORT_HISTORY_FILE
+                         else "not named staging_rehearsal_<stamp>: left alone")
+    newest_first = sorted(files_of_run, reverse=True)  # the stamp's format sorts by time
+    kept = newest_first[:keep] if keep else newest_first
+    reasons.update({run: f"newest {position} of {keep} kept" if keep else "keep 0: every report kept"
+                    for position, run in enumerate(kept, start=1)})
+    current_match = REPORT_FILE_RE.match(str(current or "").rsplit("/", 1)[-1])
+    if current_match and current_match.group("run") in files_of_run and current_match.group("run") not in kept:
+        kept.append(current_match.group("run"))
+        reasons[current_match.group("run")] = "the run being written: never removed"
+    removed_runs = [run for run in reversed(newest_first) if run not in kept]
+    reasons.update({run: f"older than the {keep} newest: removed" for run in removed_runs})
+    return {"remove": [name for run in removed_runs for name in sorted(files_of_run[run])], "keep": kept,
+            "ignored": ignored, "reasons": reasons}
 
 
 def image_tags(images: Iterable, repository: str) -> list[dict]:

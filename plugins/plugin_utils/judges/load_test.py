@@ -226,7 +226,9 @@ def _locust(probes: dict, targets: dict, thresholds: dict) -> tuple[list, dict]:
         "throughput_rps": summary.get("throughput_rps"),
         "load_started_at": probes.get("load_started_at"),
         "locust_exit_code": run.get("rc"),
-        "summary": {key: value for key, value in summary.items() if key not in ("endpoints", "failure_kinds")},
+        "summary": {key: value for key, value in summary.items()
+                    if key not in ("endpoints", "failure_kinds", "time_series")},
+        "time_series": summary.get("time_series") or [],
         "endpoints": summary.get("endpoints"),
         "failure_kinds": summary.get("failure_kinds"),
         "resources": resources,

@@ -4,11 +4,15 @@
 
 The results are a fixture (tests/fixtures/report/): these tests check what the role
 renders, notifies and publishes - not any measurement. The HTML is rendered in headless
-Chromium and the screenshot is checked for the status colours.
+Chromium: the screenshot is checked for the status colours and for charts that are not
+blank, and the layout (measured by a copy of the report with a script added: the report
+itself has none) for a Detail column readable at 1280 px. The run history
+(history.jsonl) gets one line per run and flags a regression.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -43,10 +47,10 @@ WEBHOOK_SECRET = "T000-hook-secret-4711"
 pytestmark = pytest.mark.timeout(600)
 
 
-def run_report_playbook(playbook: Path, extra_vars: dict) -> subprocess.CompletedProcess:
+def run_report_playbook(playbook: Path, extra_vars: dict, check: bool = False) -> subprocess.CompletedProcess:
     env = {"ANSIBLE_SHOW_CUSTOM_STATS": "1", "ANSIBLE_NOCOLOR": "1", "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}
     argv = playbook_argv(playbook, inventory=REPO_ROOT / "inventories" / "local", extra_vars=extra_vars)
-    return run_playbook(argv, env=env, timeout=300)
+    return run_playbook(argv + (["--check"] if check else []), env=env, timeout=300)
 
 
 def assert_report_schema(document: dict) -> None:
@@ -225,8 +229,12 @@ def test_html_is_self_contained_and_honest(failed_run):
         label = status.replace("_", " ")
         assert f'<h3 id="phase-{phase}">' in html
         assert re.search(rf'<h3 id="phase-{phase}">[^<]*<span class="badge s-{status}">{label}</span></h3>', html), phase
-    bars = re.findall(r'<div class="tl-bar s-(\w+)" style="left: ([\d.]+)%; width: ([\d.]+)%"', html)
+    bars = re.findall(r'<rect class="bar s-(\w+)" x="([\d.]+)"', html)
     assert [timeline_bar[0] for timeline_bar in bars] == ["warned", "passed", "failed", "passed", "skipped"]
+    starts = [float(timeline_bar[1]) for timeline_bar in bars]
+    assert starts == sorted(starts)
+    assert html.count('<svg class="chart') == 1  # the timeline; the load test recorded no time series
+    assert "No time series recorded" in html
     assert '{&#34;status&#34;: &#34;unhealthy&#34;' in html or "{&quot;status&quot;" in html
 
 
@@ -297,12 +305,16 @@ def _chromium() -> str:
     return found
 
 
+def _chromium_argv(tmp_path: Path) -> list[str]:
+    return [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}"]
+
+
 def test_html_renders_in_headless_chromium(failed_run, tmp_path):
     screenshot = tmp_path / "report.png"
     proc = subprocess.run(
-        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={screenshot}",
+        [*_chromium_argv(tmp_path), f"--screenshot={screenshot}",
          "--window-size=1280,2000", failed_run["files"]["html"].as_uri()],
         capture_output=True, text=True, timeout=180, check=False)
     assert screenshot.is_file(), proc.stderr[-2000:]
@@ -312,6 +324,208 @@ def test_html_renders_in_headless_chromium(failed_run, tmp_path):
     assert (198, 40, 40) in colours, "no red (failed) badge rendered"
     assert (46, 125, 50) in colours, "no green (passed) badge rendered"
     assert (158, 158, 158) in colours, "no grey (not run) badge rendered"
+
+
+# Added to a copy of the report only: the report has no script. It measures what the
+# layout engine made of the page and leaves it in the DOM that --dump-dom prints.
+MEASURE_SCRIPT = """<script>
+(() => {
+  const box = (element) => { const r = element.getBoundingClientRect();
+    return {x: r.left + scrollX, y: r.top + scrollY, w: r.width, h: r.height}; };
+  const measured = {
+    viewport: innerWidth,
+    height: document.documentElement.scrollHeight,
+    detail: [...document.querySelectorAll("table.checks")].map((table) => box(table.rows[0].cells[4]).w),
+    columns: [...document.querySelectorAll("table.checks")].map((table) =>
+      [...table.rows[0].cells].map((cell) => box(cell).w)),
+    charts: [...document.querySelectorAll("svg.chart")].map((svg) => ({
+      kind: svg.getAttribute("class"), ...box(svg),
+      marks: [...svg.querySelectorAll("rect.bar, rect.outage, polyline")].filter((mark) => {
+        const r = mark.getBoundingClientRect(); return r.width > 0 && r.height > 0; }).length})),
+  };
+  const out = document.createElement("pre");
+  out.id = "measured";
+  out.textContent = JSON.stringify(measured);
+  document.body.appendChild(out);
+})();
+</script>"""
+SCALE = 0.5  # screenshots at half resolution: the pure-Python PNG decoder reads the page in seconds
+PASSED, FAILED, CANDIDATE = (46, 125, 50), (198, 40, 40), (21, 101, 192)
+
+
+def _measure(html_file: Path, tmp_path: Path) -> dict:
+    instrumented = tmp_path / "measured page.html"  # a space in the path, as users have
+    instrumented.write_text(html_file.read_text(encoding="utf-8").replace("</body>", MEASURE_SCRIPT + "</body>"),
+                            encoding="utf-8")
+    proc = subprocess.run([*_chromium_argv(tmp_path), "--window-size=1280,2000", "--dump-dom",
+                           instrumented.as_uri()], capture_output=True, text=True, timeout=180, check=False)
+    found = re.search(r'<pre id="measured">(.*?)</pre>', proc.stdout, re.DOTALL)
+    assert found, proc.stderr[-2000:]
+    return json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+
+
+def _region(rows: list[bytes], channels: int, box: dict) -> list[tuple[int, int, int]]:
+    """The pixels of a chart's box (CSS px) in the half-scale screenshot."""
+    top, bottom = int(box["y"] * SCALE) + 1, int((box["y"] + box["h"]) * SCALE) - 1
+    left, right = int(box["x"] * SCALE) + 1, int((box["x"] + box["w"]) * SCALE) - 1
+    return [tuple(rows[y][x * channels:x * channels + 3]) for y in range(top, min(bottom, len(rows)))
+            for x in range(left, right)]
+
+
+def _near(pixels: list[tuple[int, int, int]], colour: tuple[int, int, int], distance: int = 40) -> int:
+    return sum(1 for pixel in pixels if sum(abs(a - b) for a, b in zip(pixel, colour)) <= distance)
+
+
+@pytest.fixture(scope="module")
+def charted_run(tmp_path_factory):
+    """The fixture, with a load test that ran (a Locust-style time series) and an outage
+    during the deploy: everything the charts draw."""
+    out_dir = tmp_path_factory.mktemp("charted reports")  # a space in the path, as users have
+    results = copy.deepcopy(json.loads(FIXTURE.read_text(encoding="utf-8")))
+    results["phases"]["deploy"]["evidence"]["outages"] = [
+        {"event": "deploy", "probes": 240, "failed_requests": 12, "longest_window_s": 9.5,
+         "first_failure": "2026-11-26T10:02:00+00:00", "last_failure": "2026-11-26T10:02:09.500000+00:00"}]
+    results["phases"]["load_test"] = {
+        "status": "passed", "started_at": "2026-11-26T10:05:20.100000+00:00",
+        "ended_at": "2026-11-26T10:06:20.100000+00:00", "duration_s": 60.0,
+        "checks": [{"name": "p95 response time", "status": "passed", "value": 61, "target": "< 1000 ms",
+                    "detail": "Locust aggregated 95th percentile"}],
+        "evidence": {"p95_ms": 61, "time_series": [
+            {"t_s": second, "users": min(second, 5), "rps": min(second, 10) * 1.5,
+             "p50_ms": None if second == 0 else 20 + second % 7, "p95_ms": None if second == 0 else 45 + second % 11}
+            for second in range(0, 60, 2)]}}
+    results_file = out_dir / "results with series.json"
+    results_file.write_text(json.dumps(results), encoding="utf-8")
+    proc = run_report_playbook(REPO_ROOT / "playbooks" / "report.yml", {
+        "rehearsal_results_dir": str(out_dir), "report_results_file": str(results_file),
+        "report_fail_on_verdict": False})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return {"html": out_dir / f"staging_rehearsal_{STAMP}.html", "dir": out_dir}
+
+
+def test_detail_column_is_readable_at_1280_px(failed_run, tmp_path):
+    measured = _measure(failed_run["files"]["html"], tmp_path)
+    assert measured["viewport"] == 1280
+    assert measured["detail"] and min(measured["detail"]) >= 250, measured["columns"]
+    # and no other column of the checks tables is squeezed to nothing
+    assert min(width for table in measured["columns"] for width in table) >= 100, measured["columns"]
+
+
+def test_charts_render_in_headless_chromium(charted_run, tmp_path):
+    html = charted_run["html"].read_text(encoding="utf-8")
+    for external in ("<script", "<link", "src=", "href=", "@import", "url(", "http://", "https://"):
+        assert external not in html, external
+    measured = _measure(charted_run["html"], tmp_path)
+    charts = {chart["kind"].split()[-1]: chart for chart in measured["charts"]}
+    assert set(charts) == {"load-chart", "timeline-chart"}, measured["charts"]
+    for chart in charts.values():
+        assert chart["w"] >= 900 and chart["h"] >= 200, chart
+    assert charts["timeline-chart"]["marks"] == 6  # five timed phases and the outage window
+    assert charts["load-chart"]["marks"] == 3  # p50, p95, requests/s of the candidate
+
+    screenshot = tmp_path / "charts.png"
+    bottom = max(chart["y"] + chart["h"] for chart in charts.values())
+    proc = subprocess.run(
+        [*_chromium_argv(tmp_path), f"--screenshot={screenshot}", f"--force-device-scale-factor={SCALE}",
+         f"--window-size=1280,{int(bottom) + 50}", charted_run["html"].as_uri()],
+        capture_output=True, text=True, timeout=180, check=False)
+    assert screenshot.is_file(), proc.stderr[-2000:]
+    _width, channels, rows = _png_pixels(screenshot, int((bottom + 10) * SCALE))
+    timeline = _region(rows, channels, charts["timeline-chart"])
+    load = _region(rows, channels, charts["load-chart"])
+    for name, pixels in (("timeline", timeline), ("load", load)):
+        background = max(set(pixels), key=pixels.count)
+        drawn = sum(1 for pixel in pixels if pixel != background)
+        assert drawn > len(pixels) // 50, f"the {name} chart looks blank: {drawn} of {len(pixels)} pixels drawn"
+    assert _near(timeline, FAILED) > 100 and _near(timeline, PASSED) > 20, "no status bars in the timeline"
+    assert _near(load, CANDIDATE, 120) > 50, "no candidate lines in the load chart"
+
+
+# ------------------------------------------------------------------ history
+
+def _history(directory: Path) -> list[dict]:
+    return [json.loads(line) for line in (directory / "history.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_each_run_appends_one_compact_line_to_the_history(failed_run):
+    lines = (failed_run["dir"] / "history.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 and ": " not in lines[0]
+    entry = json.loads(lines[0])
+    document = json.loads(failed_run["files"]["json"].read_text(encoding="utf-8"))
+    assert entry == document["history"]["entry"]
+    assert entry["verdict"] == "failed" and entry["started_at"] == "2026-11-26T10:00:00.000000+00:00"
+    assert entry["durations_s"]["deploy"] == 245.4 and entry["backup_bytes"] == 182734
+    assert entry["release"] == {"app_tag": "staging-20261126-095500", "git_commit": "3f2c1a9"}
+    assert oct((failed_run["dir"] / "history.jsonl").stat().st_mode & 0o777) == "0o644"
+
+
+def test_rendering_the_same_run_again_adds_no_line(charted_run):
+    before = _history(charted_run["dir"])
+    proc = run_report_playbook(REPO_ROOT / "playbooks" / "report.yml", {
+        "rehearsal_results_dir": str(charted_run["dir"]),
+        "report_results_file": str(charted_run["dir"] / f"staging_rehearsal_{STAMP}.json"),
+        "report_fail_on_verdict": False, "report_basename": "again"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert _history(charted_run["dir"]) == before and len(before) == 1
+
+
+def test_history_flags_a_p95_regression_against_the_median_of_the_last_five(tmp_path):
+    base = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    for day, p95 in enumerate([100, 110, 90, 105, 100, 300], start=1):
+        results = copy.deepcopy(base)
+        results["run"]["started_at"] = f"2026-11-{day:02d}T10:00:00+00:00"
+        results["phases"]["load_test"]["evidence"]["p95_ms"] = p95
+        results_file = tmp_path / f"run{day}.json"
+        results_file.write_text(json.dumps(results), encoding="utf-8")
+        proc = run_report_playbook(REPO_ROOT / "playbooks" / "report.yml", {
+            "rehearsal_results_dir": str(tmp_path / "out"), "report_results_file": str(results_file),
+            "report_fail_on_verdict": False, "report_history_runs": 4, "report_history_tolerance_pct": 50})
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    history = _history(tmp_path / "out")
+    assert [entry["p95_ms"] for entry in history] == [100, 110, 90, 105, 100, 300]
+    document = json.loads((tmp_path / "out" / "staging_rehearsal_20261106-100000.json").read_text(encoding="utf-8"))
+    assert_report_schema(document)
+    p95 = next(metric for metric in document["history"]["metrics"] if metric["id"] == "p95_ms")
+    assert (p95["status"], p95["median"], p95["baseline_runs"]) == ("regressed", 100, 5)
+    assert document["history"]["regressions"] == [
+        "load-test p95 latency 300 ms is more than 50 % above the median of the last 5 runs (100 ms)"]
+    assert document["verdict"]["status"] == "failed"  # the verdict is this run's, the flag only informs
+    html = (tmp_path / "out" / "staging_rehearsal_20261106-100000.html").read_text(encoding="utf-8")
+    assert "<strong>Regression:</strong> load-test p95 latency 300 ms" in html
+    assert html.count('<svg class="sparkline"') >= 1
+    assert len(re.findall(r"<tr><td>2026-11-0\d", html)) == 4  # the last 4 runs
+    earlier = json.loads((tmp_path / "out" / "staging_rehearsal_20261105-100000.json").read_text(encoding="utf-8"))
+    assert earlier["history"]["regressions"] == []
+
+
+def test_report_retention_removes_old_reports_but_never_the_history(tmp_path):
+    out = tmp_path / "out dir"  # a space in the path, as users have
+    out.mkdir()
+    (out / "history.jsonl").write_text('{"run_id": "old", "p95_ms": 90}\n', encoding="utf-8")
+    # History older than any report must survive too: age the file beyond every report.
+    os.utime(out / "history.jsonl", (0, 0))
+    for stamp in ("20261120-100000", "20261121-100000", "20261122-100000"):
+        for ext in ("md", "html", "json"):
+            (out / f"staging_rehearsal_{stamp}.{ext}").write_text("old", encoding="utf-8")
+    (out / "mine.json").write_text("{}", encoding="utf-8")
+    proc = run_report_playbook(REPO_ROOT / "playbooks" / "report.yml", {
+        "rehearsal_results_dir": str(out), "report_results_file": str(FIXTURE),
+        "report_fail_on_verdict": False, "report_keep_runs": 2})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    left = sorted(path.name for path in out.iterdir())
+    assert left == ["history.jsonl", "mine.json"] + [
+        f"staging_rehearsal_{stamp}.{ext}" for stamp in ("20261122-100000", STAMP) for ext in ("html", "json", "md")]
+    history = _history(out)
+    assert [entry.get("run_id") for entry in history][0] == "old" and len(history) == 2
+
+
+def test_a_check_mode_run_adds_no_line(tmp_path):
+    proc = run_report_playbook(REPO_ROOT / "playbooks" / "report.yml", {
+        "rehearsal_results_dir": str(tmp_path), "report_results_file": str(FIXTURE),
+        "report_fail_on_verdict": False}, check=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (tmp_path / f"staging_rehearsal_{STAMP}.html").is_file()
+    assert not (tmp_path / "history.jsonl").exists()
 
 
 # ------------------------------------------------------------------ other runs

@@ -57,6 +57,20 @@ def test_locust_summary_keeps_failure_kinds_and_history(summary):
     assert summary["active_duration_s"] > 0
 
 
+def test_locust_summary_keeps_the_time_series_of_the_aggregated_rows(summary):
+    series = summary["time_series"]
+    assert len(series) == 9 and [point["t_s"] for point in series] == list(range(9))
+    assert series[0] == {"t_s": 0, "users": 0, "rps": 0.0, "failures_per_s": 0.0, "p50_ms": None, "p95_ms": None}
+    assert (series[2]["users"], series[2]["p50_ms"], series[2]["p95_ms"]) == (1, 22, 53)
+
+
+def test_a_long_time_series_is_thinned_keeping_the_last_point():
+    header = "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,95%,Total Request Count\n"
+    rows = "".join(f"{1000 + second},5,,Aggregated,3.0,0.0,20,40,{second}\n" for second in range(1000))
+    series = locust_summary(fixture("locust_stats.csv"), "", header + rows)["time_series"]
+    assert len(series) <= 241 and series[0]["t_s"] == 0 and series[-1]["t_s"] == 999
+
+
 @pytest.mark.parametrize("text", ["", "   ", "a,b\n1,2\n", "Type,Name,Request Count\nGET,/x,1\n"])
 def test_locust_summary_refuses_what_is_not_a_stats_csv(text):
     with pytest.raises(AnsibleFilterError):

@@ -1,6 +1,7 @@
 # Copyright: (c) 2026, Football Prediction Platform SRE
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Retention of the rollback drills' leftovers: which replaced databases and backup tags go."""
+"""Retention of the rollback drills' leftovers (which replaced databases and backup tags go) and
+of old reports (never the run history)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.retention i
     RetentionError,
     image_tags,
     parse_stamp,
+    report_retention_plan,
     retention_plan,
     retention_plans,
 )
@@ -199,3 +201,53 @@ def test_plans_need_the_options_the_role_passes():
         retention_plans([], [], OPTIONS)
     with pytest.raises(AnsibleFilterError, match="rollback_retention_plans"):
         FilterModule().filters()["rollback_retention_plans"]([], {}, {})
+
+
+# ------------------------------------------------------------------ old reports
+
+REPORTS = [f"/reports/staging_rehearsal_202611{day:02d}-100000.{ext}" for day in (1, 2, 3, 4) for ext in
+           ("md", "html", "json")]
+
+
+def test_report_retention_keeps_the_newest_runs_and_never_the_history():
+    names = ["/reports/history.jsonl", *reversed(REPORTS), "/reports/again.json", "/reports/load_test"]
+    plan = report_retention_plan(names, 2, "/reports/staging_rehearsal_20261104-100000.md")
+    assert plan["remove"] == [f"staging_rehearsal_2026110{day}-100000.{ext}" for day in (1, 2)
+                              for ext in ("html", "json", "md")]
+    assert plan["keep"] == ["staging_rehearsal_20261104-100000", "staging_rehearsal_20261103-100000"]
+    assert "history.jsonl" in plan["ignored"] and "history.jsonl" not in plan["remove"]
+    assert plan["reasons"]["history.jsonl"] == "the run history: never removed"
+    assert plan["reasons"]["again.json"] == "not named staging_rehearsal_<stamp>: left alone"
+
+
+def test_report_retention_never_removes_the_run_being_written():
+    # An old run rendered again: its files stay, besides the newest "keep".
+    plan = report_retention_plan(REPORTS, 1, "/reports/staging_rehearsal_20261101-100000.md")
+    assert plan["keep"] == ["staging_rehearsal_20261104-100000", "staging_rehearsal_20261101-100000"]
+    assert plan["reasons"]["staging_rehearsal_20261101-100000"] == "the run being written: never removed"
+    assert {name.split(".")[0] for name in plan["remove"]} == {"staging_rehearsal_20261102-100000",
+                                                               "staging_rehearsal_20261103-100000"}
+
+
+def test_report_retention_with_host_suffixes_goes_by_run():
+    names = ["staging_rehearsal_20261101-100000_web1.md", "staging_rehearsal_20261101-100000_web2.md",
+             "staging_rehearsal_20261102-100000_web1.md"]
+    assert report_retention_plan(names, 1)["remove"] == names[:2]
+
+
+def test_report_retention_zero_keeps_everything():
+    plan = report_retention_plan(["history.jsonl", *REPORTS], 0)
+    assert plan["remove"] == [] and len(plan["keep"]) == 4
+
+
+@pytest.mark.parametrize("keep", [-1, "x", True, None])
+def test_report_retention_refuses_a_bad_keep(keep):
+    with pytest.raises(RetentionError):
+        report_retention_plan(REPORTS, keep)
+
+
+def test_report_retention_filter_says_its_name():
+    plan_filter = FilterModule().filters()["report_retention_plan"]
+    assert plan_filter(REPORTS, 3)["remove"][0].startswith("staging_rehearsal_20261101")
+    with pytest.raises(AnsibleFilterError, match="report_retention_plan"):
+        plan_filter("history.jsonl", 1)

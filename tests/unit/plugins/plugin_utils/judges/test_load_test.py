@@ -58,6 +58,8 @@ def test_the_evidence_keeps_the_keys_the_report_reads(probes, targets):
     assert evidence["k6"]["mean_ms"] == 41.237 and evidence["k6"]["failure_rate_pct"] == 0.5 and evidence["k6"]["rc"] == 0
     assert evidence["ab"]["rc"] == 0 and evidence["ab"]["complete_requests"] == 100
     assert "endpoints" not in evidence["summary"] and evidence["summary"]["peak_users"] == 5
+    assert "time_series" not in evidence["summary"]
+    assert evidence["time_series"] == probes["summary"].get("time_series", [])
     assert evidence["db_connections"]["total"]["max"] == 9.0
     assert evidence["redis_memory"]["mem_fragmentation_ratio"]["last"] == 9.54
     assert evidence["locust_exit_code"] == 0 and evidence["load_started_at"] == probes["load_started_at"]
