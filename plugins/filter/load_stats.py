@@ -28,6 +28,7 @@ def _filter(function):
 
 
 locust_summary = _filter(load_stats.locust_summary)
+release_sample = _filter(load_stats.release_sample)
 load_thresholds = _filter(load_stats.load_thresholds)
 ab_summary = _filter(load_stats.ab_summary)
 k6_summary = _filter(load_stats.k6_summary)
@@ -65,6 +66,7 @@ class FilterModule:
     def filters(self):
         return {
             "locust_summary": locust_summary,
+            "release_sample": release_sample,
             "k6_summary": k6_summary,
             "load_samples_added": load_samples_added,
             "round_wait_s": round_wait_s,

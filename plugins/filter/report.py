@@ -51,6 +51,7 @@ DEFAULT_EXPECTED_PHASES = (
     "health",
     "functional",
     "load_test",
+    "release_comparison",
     "rollback_container",
     "rollback_database",
     "rollback_config",
@@ -86,7 +87,8 @@ DEFAULT_GOALS = (
     {"goal": "Deploy the release with the staging compose stack", "phases": ["deploy"]},
     {"goal": "Every service healthy after the deploy", "phases": ["health"]},
     {"goal": "API, database and model work end to end", "phases": ["functional"]},
-    {"goal": "Performance holds under load", "phases": ["load_test"]},
+    {"goal": "Performance holds under load, and is no worse than the release it replaces",
+     "phases": ["load_test", "release_comparison"]},
     {"goal": "Every rollback path works and is verified",
      "phases": ["rollback_container", "rollback_database", "rollback_config", "post_rollback"],
      # A failed rehearsal rolls back automatically instead of drilling (the next goal).
@@ -1007,6 +1009,17 @@ def _history(results: Mapping, verdict: str, span_s: Any, opts: Mapping) -> dict
     return view
 
 
+def _release_comparison(index: Mapping) -> dict:
+    """The candidate against the baseline (judge release_comparison), or why it was not compared."""
+    phase = index.get("release_comparison")
+    compared = ((phase or {}).get("evidence") or {}).get("release_comparison")
+    if compared:
+        return dict(compared)
+    reason = ("the release_comparison phase did not run" if not phase or phase["status"] == "not_run"
+              else "; ".join(check.get("detail") or "" for check in phase.get("checks") or []) or "not compared")
+    return {"verdict": None, "method": None, "baseline": None, "candidate": None, "endpoints": [], "not_compared": reason}
+
+
 # ---------------------------------------------------------------- everything at once
 
 def rehearsal_report(results: Any, options: Mapping | None = None) -> dict:
@@ -1047,6 +1060,7 @@ def rehearsal_report(results: Any, options: Mapping | None = None) -> dict:
         "timeline": timeline,
         "charts": _charts(phases),
         "history": _history(results, verdict["status"], timeline["span_s"], opts),
+        "release_comparison": _release_comparison(index),
         "resources": _evidence_rows(phases, opts.get("resource_keys") or DEFAULT_RESOURCE_KEYS, False),
         "versions": _evidence_rows(phases, opts.get("version_keys") or DEFAULT_VERSION_KEYS, True),
     }
@@ -1069,6 +1083,7 @@ def report_document(view: Any, results: Any, files: Mapping, generated_at: str) 
         "history": {key: view["history"][key] for key in ("entry", "earlier_runs", "tolerance_pct", "regressions")}
         | {"metrics": [{key: value for key, value in metric.items() if key != "sparkline"}
                        for metric in view["history"]["metrics"]]},
+        "release_comparison": view["release_comparison"],
         "phase_statuses": {phase["name"]: phase["status"] for phase in view["phases"]},
         "rehearsal_results": _results(results),
     }

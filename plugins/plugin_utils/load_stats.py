@@ -200,6 +200,21 @@ def _threshold_check(name, value, limit, unit, status_if_missed, detail):
     return judged(name, value < limit, value, f"< {limit} {unit}", detail, otherwise=status_if_missed)
 
 
+def release_sample(latency_json: str, image_id: str = "", version: str = "") -> dict:
+    """One side of the release comparison (judge release_comparison): per endpoint, the
+    response times of its successful requests and its request and failure counts, from the
+    locustfile's ``locust_latency.json``, with the release that served them."""
+    try:
+        endpoints = json.loads(latency_json)["endpoints"]
+        sides = {name: {"latencies_ms": [float(value) for value in entry["ok"]["samples_ms"]],
+                        "requests": int(entry["ok"]["count"]) + int(entry["failed"]["count"]),
+                        "failures": int(entry["failed"]["count"])}
+                 for name, entry in sorted(endpoints.items())}
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise LoadStatsError(f"release_sample: not the locustfile's latency JSON: {exc}") from exc
+    return {"image_id": image_id or None, "version": version or None, "endpoints": sides}
+
+
 def judged_latency(summary: dict) -> dict:
     """The latency figures the checks judge and the report shows, and what they are of
     (``basis``: V(successful requests) or V(all requests)).

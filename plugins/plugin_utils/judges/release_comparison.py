@@ -11,9 +11,12 @@ matter (``fail_effect_pct``): with thousands of samples even a 1 % slowdown is s
 
 probes: ``baseline`` and ``candidate``, each ``{image_id, version, endpoints: {name:
         {latencies_ms: [...], requests, failures}}}`` - the same load profile run against
-        the release in service before the deploy and against the deployed one.
+        the release in service before the deploy and against the deployed one (the
+        release_sample filter); ``baseline_problem``: why there is no baseline, if so.
 targets: ``p_value`` (0.01), ``fail_effect_pct`` (20: the median slower by 20 % fails),
-         ``marginal_effect_pct`` (10), ``fail_error_rate_increase_pct`` (1.0 percentage
+         ``marginal_effect_pct`` (10), ``min_shift_ms`` (25: nor by less than 25 ms - on a
+         busy host two runs of a 10 ms endpoint differ by more than 20 %),
+         ``fail_error_rate_increase_pct`` (1.0 percentage
          point), ``marginal_error_rate_increase_pct`` (0.5), ``min_samples`` (20).
 Checks: one per endpoint and one verdict, "release comparison ...". Evidence:
 ``release_comparison`` as the report JSON carries it.
@@ -30,8 +33,8 @@ from ansible_collections.footballpred.rehearsal.plugins.plugin_utils.checks impo
 
 METHOD = "mann-whitney-u"
 DEFAULT_TARGETS = {"p_value": 0.01, "fail_effect_pct": 20.0, "marginal_effect_pct": 10.0,
-                   "fail_error_rate_increase_pct": 1.0, "marginal_error_rate_increase_pct": 0.5,
-                   "min_samples": 20}
+                   "min_shift_ms": 25.0, "fail_error_rate_increase_pct": 1.0,
+                   "marginal_error_rate_increase_pct": 0.5, "min_samples": 20}
 TARGET_VARIABLES = {key: f"load_test_compare_{key}" for key in DEFAULT_TARGETS}
 VERDICT_ORDER = ("fail", "marginal", "pass")
 CHECK_STATUS = {"pass": "passed", "marginal": "warned", "fail": "failed"}
@@ -68,7 +71,10 @@ def compare_endpoint(name: str, baseline: dict, candidate: dict, targets: dict) 
     base_p50 = row["baseline_p50_ms"] or 0.0
     row["median_shift_pct"] = round(100.0 * (row["candidate_p50_ms"] - base_p50) / base_p50, 2) if base_p50 else 0.0
     error_increase = row["candidate_error_rate_pct"] - row["baseline_error_rate_pct"]
-    significant = row["p_value"] < targets["p_value"]
+    # Significant, and large enough to matter both relatively and in absolute terms: two
+    # runs one after the other on a busy host differ by tens of percent on a 10 ms endpoint.
+    significant = (row["p_value"] < targets["p_value"]
+                   and row["candidate_p50_ms"] - base_p50 >= float(targets["min_shift_ms"]))
     shift = row["median_shift_pct"]
     if error_increase > targets["fail_error_rate_increase_pct"]:
         row["verdict"], row["reason"] = "fail", f"error rate up {error_increase:.2f} points"
@@ -81,7 +87,8 @@ def compare_endpoint(name: str, baseline: dict, candidate: dict, targets: dict) 
     else:
         row["verdict"] = "pass"
         row["reason"] = (f"median {shift:+.1f} %, p = {row['p_value']:.2g}: no slowdown that is both "
-                         f"significant and >= {targets['marginal_effect_pct']:g} %")
+                         f"significant and >= {targets['marginal_effect_pct']:g} % and "
+                         f">= {float(targets['min_shift_ms']):g} ms")
     return row
 
 
@@ -94,7 +101,8 @@ def judge(probes: dict, targets: dict) -> dict:
     baseline, candidate = probes.get("baseline"), probes.get("candidate")
     if mannwhitneyu is None or not baseline or not candidate:
         why = ("scipy is not installed on the controller" if mannwhitneyu is None
-               else "the baseline or the candidate was not measured")
+               else probes.get("baseline_problem") or "the baseline was not measured" if not baseline
+               else "the candidate's response times were not recorded")
         return {"checks": [check("release comparison", "skipped", None, None, f"not compared: {why}")],
                 "evidence": {"release_comparison": None}}
     names = sorted(set(baseline.get("endpoints") or {}) & set(candidate.get("endpoints") or {}))

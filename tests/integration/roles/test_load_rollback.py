@@ -37,6 +37,11 @@ RUN_ROLE = """
           ansible.builtin.include_role:
             name: footballpred.rehearsal.preflight
             tasks_from: lock
+        - name: Measure the release comparison's baseline first, as rehearsal.yml does before the deploy
+          ansible.builtin.include_role:
+            name: footballpred.rehearsal.load_test
+            tasks_from: baseline
+          when: test_baseline_first | default(false)
         - name: Run the role
           ansible.builtin.include_role:
             name: "footballpred.rehearsal.{{ test_role }}"
@@ -147,6 +152,40 @@ def test_a_missed_threshold_fails_the_load_test(tmp_path, docker_env):
     assert checks["p95 response time"]["value"] == latency["successful"]["p95_ms"]
     assert "successful requests" in checks["p95 response time"]["detail"]
     assert list((tmp_path / "load").glob("run_*/locust_latency.json"))
+
+
+def test_the_release_in_service_compared_with_itself_is_not_worse(tmp_path, docker_env):
+    """A/A: the baseline and the candidate are the same running release."""
+    rc, results, output = run_role(
+        tmp_path, docker_env, "load_test", load_test_output_dir=str(tmp_path / "load"), test_baseline_first=True,
+        load_test_stages=[{"duration_s": 15, "target_users": 4}, {"duration_s": 3, "target_users": 0}],
+        load_test_ab_enabled=False)
+
+    phase = results["phases"]["release_comparison"]
+    comparison = phase["evidence"]["release_comparison"]
+    assert comparison["method"] == "mann-whitney-u"
+    assert comparison["baseline"] == comparison["candidate"]
+    assert comparison["baseline"]["image_id"].startswith("sha256:") and comparison["baseline"]["version"]
+    assert {row["endpoint"] for row in comparison["endpoints"]} == {
+        "GET /health", "GET /api/v1/models/info", "POST /api/v1/predictions/match"}
+    assert all(row["p_value"] is not None and row["baseline_samples"] >= 20 for row in comparison["endpoints"]), \
+        comparison["endpoints"]
+    # Noise on a shared 2-core machine may make it marginal; the same release never fails.
+    assert comparison["verdict"] in ("pass", "marginal"), comparison["endpoints"]
+    assert rc == 0 or results["phases"]["load_test"]["status"] == "failed", output
+
+
+def test_without_a_baseline_the_releases_are_not_compared(tmp_path, docker_env):
+    rc, results, output = run_role(
+        tmp_path, docker_env, "load_test", load_test_output_dir=str(tmp_path / "load"),
+        load_test_stages=[{"duration_s": 3, "target_users": 2}, {"duration_s": 1, "target_users": 0}],
+        load_test_ab_enabled=False)
+
+    phase = results["phases"]["release_comparison"]
+    assert phase["status"] != "passed", phase
+    assert [check["status"] for check in phase["checks"]] == ["skipped"]
+    assert "not compared: the baseline was not measured before the deploy" in phase["checks"][0]["detail"]
+    assert phase["evidence"]["release_comparison"] is None
 
 
 def test_load_to_a_non_loopback_address_is_refused(tmp_path, docker_env):

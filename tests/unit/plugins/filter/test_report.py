@@ -56,6 +56,9 @@ def passing_results() -> dict:
                                 evidence={"requests_total": 1000, "requests_failed": 0,
                                           "k6": {"mean_ms": 120.0},
                                           "container_stats": [{"name": "app", "cpu_pct": 41.5}]}),
+            "release_comparison": _phase("10:05:00", "10:06:00", 60.0,
+                                         [_check("release comparison verdict", value="pass", target="pass")],
+                                         status="passed"),
             "rollback_container": _phase("10:06:00", "10:06:40", 40.0, [_check("previous image healthy")],
                                          status="passed"),
             "rollback_database": _phase("10:06:40", "10:07:00", 20.0, [_check("marker row gone")],
@@ -364,7 +367,7 @@ def test_unexpected_phases_are_placed_by_start_time():
     results["phases"]["rollback_preparation"] = _phase("10:05:59", "10:06:00", 1.0, [_check("backup available")])
     names = [phase["name"] for phase in phases_of(results)]
     assert names == ["preflight", "backup", "deploy", "rollback", "health", "functional", "load_test",
-                     "rollback_preparation", "rollback_container", "rollback_database",
+                     "release_comparison", "rollback_preparation", "rollback_container", "rollback_database",
                      "rollback_config", "post_rollback"]
 
 

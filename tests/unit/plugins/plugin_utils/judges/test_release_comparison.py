@@ -50,9 +50,20 @@ def test_a_release_twice_as_slow_fails_and_a_slightly_slower_one_is_marginal():
     row = next(row for row in slow["evidence"]["release_comparison"]["endpoints"] if "predictions" in row["endpoint"])
     assert row["p_value"] < 1e-6 and row["median_shift_pct"] > 80
 
-    marginal = judge({"baseline": run(1, 40.0), "candidate": run(2, 46.0)}, {})
+    marginal = judge({"baseline": run(1, 400.0), "candidate": run(2, 460.0)}, {})
     assert marginal["evidence"]["release_comparison"]["verdict"] == "marginal"
     assert verdicts(marginal)["release comparison verdict"] == "warned"
+
+
+def test_a_slowdown_of_a_few_milliseconds_is_not_counted_however_significant():
+    # 10 ms -> 20 ms: +100 % and certain, but what two runs in a row differ by on a busy host.
+    small = {"baseline": run(1, 10.0), "candidate": run(2, 20.0)}
+    judgement = judge(small, {})
+    row = next(row for row in judgement["evidence"]["release_comparison"]["endpoints"] if "predictions" in row["endpoint"])
+    assert row["p_value"] < 1e-6 and row["median_shift_pct"] > 80
+    assert judgement["evidence"]["release_comparison"]["verdict"] == "pass"
+    assert ">= 25 ms" in row["reason"]
+    assert judge(small, {"min_shift_ms": 5})["evidence"]["release_comparison"]["verdict"] == "fail"
 
 
 def test_more_errors_fail_even_at_the_same_speed():
