@@ -29,10 +29,18 @@ def test_rehearsal_without_fault_does_not_fail(e2e):
                 f"{(run.report.get('verdict') or {}).get('reasons')}")
     phases = ["preflight", "backup", "deploy", "health", "functional"]
     if not e2e.fast:
-        phases += ["load_test", "rollback_container", "rollback_database", "rollback_config", "post_rollback"]
+        phases += ["load_test", "release_comparison", "rollback_container", "rollback_database", "rollback_config",
+                   "post_rollback"]
     bad = {phase: run.phase_status(phase) for phase in phases if run.phase_status(phase) not in ("passed", "warned")}
     expect.equal(bad, {}, "every phase that ran passed or warned")
     expect.that(e2e.previous_version != e2e.good_version, "releases 1 and 2 report different versions")
+    if not e2e.fast:
+        # Releases 1 and 2 are the same code: the comparison measured both and found no slowdown.
+        comparison = run.report.get("release_comparison") or {}
+        expect.that(comparison.get("verdict") in ("pass", "marginal"), "the release comparison passed (A/A)",
+                    f"{comparison.get('verdict')!r}: {comparison.get('not_compared') or comparison.get('endpoints')}")
+        expect.equal(((comparison.get("baseline") or {}).get("version"), (comparison.get("candidate") or {}).get("version")),
+                     (e2e.previous_version, e2e.good_version), "it compared release 1 (baseline) with release 2")
     expect.check(run)
 
 

@@ -11,7 +11,8 @@ the scenario stays cheap and the traffic bounded. The functional phase is skippe
 (--skip-tags functional): its single-prediction latency budget (1000 ms) would stop the
 run at a 1.5 s prediction before the load test, and this scenario is about the load test.
 
-Expected: the load_test phase fails on p95, the automatic rollback leaves the last good
+Expected: the load_test phase fails on p95, the release comparison fails the prediction
+endpoint against the baseline measured before the deploy, the automatic rollback leaves the last good
 version serving at normal speed, and no data is lost (the predictions the load test
 wrote are rolled back with the pre-deploy backup).
 """
@@ -45,6 +46,11 @@ def test_slow_endpoint_fails_the_load_test(stack):
     p95 = (run.phases.get("load_test", {}).get("evidence") or {}).get("p95_ms")
     expect.that(isinstance(p95, (int, float)) and p95 >= 1000, "the measured p95 is past 1000 ms",
                 f"p95 {p95} ms; check {check}")
+    comparison = run.report.get("release_comparison") or {}
+    slow_rows = [row for row in comparison.get("endpoints") or [] if row.get("endpoint") == "POST /api/v1/predictions/match"]
+    expect.that(comparison.get("verdict") == "fail" and slow_rows and slow_rows[0].get("verdict") == "fail",
+                "the release comparison fails the slowed endpoint against the baseline",
+                f"{comparison.get('verdict')!r}: {slow_rows or comparison.get('not_compared')}")
     stack.expect_rolled_back(expect, run, before, after)
     expect.that(slow_after_ms < 1000,
                 "after the rollback a prediction is fast again (the slow config was rolled back)",
