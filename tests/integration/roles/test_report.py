@@ -36,7 +36,7 @@ STAMP = "20261126-100000"  # run.started_at of the fixture
 # In run order: the automatic rollback ("rollback", not an expected phase) follows deploy.
 FIXTURE_STATUSES = {
     "preflight": "warned", "backup": "passed", "deploy": "failed", "rollback": "passed",
-    "health": "not_run", "functional": "not_run", "load_test": "skipped",
+    "health": "not_run", "functional": "not_run", "load_test": "skipped", "release_comparison": "not_run",
     "rollback_container": "not_run", "rollback_database": "not_run", "rollback_config": "not_run",
     "post_rollback": "not_run",
 }
@@ -162,7 +162,7 @@ def test_markdown_verdict_and_phase_statuses(failed_run):
     assert "| Ready for production | no |" in markdown
     headings = re.findall(r"^### 3\.\d+ (\w+) — (.+)$", markdown, re.MULTILINE)
     assert headings == [(phase, LABELS[status]) for phase, status in FIXTURE_STATUSES.items()]
-    assert markdown.count("Not run: this phase recorded no result in this run.") == 6
+    assert markdown.count("Not run: this phase recorded no result in this run.") == 7
     assert "> **Stopped:** the run stopped at task 'Wait for the app /health'" in markdown
     assert "| app /health within 120 s | ❌ failed | 503 | 200 healthy | timed out after 120 s \\| last body" in markdown
 
