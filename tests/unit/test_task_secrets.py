@@ -39,7 +39,9 @@ def test_there_are_such_tasks():
     assert TASKS
 
 
-@pytest.mark.parametrize(("path", "task"), TASKS, ids=[f"{path.parent.parent.name}/{path.name}:{task.get('name')}"
-                                                      for path, task in TASKS])
+TASK_IDS = [f"{path.parent.parent.name}/{path.name}:{task.get('name')}" for path, task in TASKS]
+
+
+@pytest.mark.parametrize(("path", "task"), TASKS, ids=TASK_IDS)
 def test_a_task_that_reads_a_containers_environment_has_no_log(path, task):
     assert task.get("no_log") is True, f"{path.relative_to(ROOT)}: '{task.get('name')}' shows the container's env"
