@@ -23,6 +23,7 @@ I/O, no clock, no Ansible objects - so it is unit-tested from JSON fixtures
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import datetime, timezone
 
@@ -69,6 +70,18 @@ def as_float(value) -> float:
         return float(value)
     except (TypeError, ValueError):
         return 0.0
+
+
+def finite_number(value) -> float | None:
+    """A measured number, or None: a boolean, none, text that is no number, NaN and infinity
+    are not measurements (charts and history draw and compare only these)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) or math.isinf(number) else number
 
 
 def as_int(value, default: int = 0) -> int:

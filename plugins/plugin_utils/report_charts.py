@@ -36,14 +36,7 @@ ROW_H, ROW_GAP = 20, 8
 FONT = 'font-family="system-ui, sans-serif" font-size="12"'
 
 
-def _number(value) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) or math.isinf(number) else number
+_number = checks.finite_number
 
 
 def _time(value) -> datetime | None:

@@ -14,9 +14,10 @@ against its targets.
 from __future__ import annotations
 
 import json
-import math
 import statistics
 from collections.abc import Iterable, Mapping
+
+from ansible_collections.footballpred.rehearsal.plugins.plugin_utils import checks
 
 HISTORY_FILE = "history.jsonl"
 ENTRY_FORMAT = 1
@@ -41,14 +42,7 @@ class HistoryError(ValueError):
     """An option of the history is not what it must be."""
 
 
-def _number(value) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) or math.isinf(number) else number
+_number = checks.finite_number
 
 
 def _dig(data, *keys):

@@ -34,6 +34,19 @@ class RetentionError(ValueError):
     """The input of retention_plan is not what the rollback role lists."""
 
 
+def _keep_count(keep) -> int:
+    """How many to keep, as an integer >= 0 (RetentionError otherwise: a boolean is no count)."""
+    if isinstance(keep, bool):
+        raise RetentionError("keep must be an integer >= 0, not a boolean")
+    try:
+        count = int(keep)
+    except (TypeError, ValueError) as exc:
+        raise RetentionError(f"keep must be an integer >= 0, got {keep!r}") from exc
+    if count < 0:
+        raise RetentionError(f"keep must be an integer >= 0, got {count}")
+    return count
+
+
 def parse_stamp(suffix: str) -> datetime | None:
     """The time of a ``YYYYmmdd_HHMMSS`` / ``YYYYmmdd-HHMMSS`` suffix, or None."""
     match = STAMP_RE.match(suffix)
@@ -68,14 +81,7 @@ def retention_plan(items: Iterable, prefix: str, keep: int,
     Returns ``{'remove': [names, oldest first], 'keep': [names, newest first],
     'protected': [names], 'ignored': [names], 'reasons': {name: why}}``.
     """
-    if isinstance(keep, bool):
-        raise RetentionError("keep must be an integer >= 0, not a boolean")
-    try:
-        keep = int(keep)
-    except (TypeError, ValueError) as exc:
-        raise RetentionError(f"keep must be an integer >= 0, got {keep!r}") from exc
-    if keep < 0:
-        raise RetentionError(f"keep must be an integer >= 0, got {keep}")
+    keep = _keep_count(keep)
     if not isinstance(prefix, str) or not prefix:
         raise RetentionError("prefix must be a non-empty string")
     if isinstance(items, (str, bytes)) or not isinstance(items, Iterable):
@@ -133,14 +139,7 @@ def report_retention_plan(names: Iterable, keep, current: str = "") -> dict:
     Returns ``{'remove': [file names, oldest first], 'keep': [run names, newest first, then
     the run being written when it is older], 'ignored': [file names], 'reasons': {name: why}}``.
     """
-    if isinstance(keep, bool):
-        raise RetentionError("keep must be an integer >= 0, not a boolean")
-    try:
-        keep = int(keep)
-    except (TypeError, ValueError) as exc:
-        raise RetentionError(f"keep must be an integer >= 0, got {keep!r}") from exc
-    if keep < 0:
-        raise RetentionError(f"keep must be an integer >= 0, got {keep}")
+    keep = _keep_count(keep)
     if isinstance(names, (str, bytes)) or not isinstance(names, Iterable):
         raise RetentionError("names must be a list of file names")
     files_of_run: dict[str, list[str]] = {}
